@@ -1,0 +1,142 @@
+"""Tawasul: the application factory, its extensions, hooks and commands."""
+import os
+
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+from playhouse.db_url import connect
+
+from blueprints import assets, commands, errors
+from blueprints.auth.forms import nationality_name
+from blueprints.common import format_day, format_filesize, format_moment, hijri_date
+from models import ID_TYPE_LABELS, STATUS_LABELS, User, db
+
+LANGUAGES = ("ar", "en")
+
+babel = Babel()
+compress = Compress()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+
+
+def select_locale():
+    lang = session.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    return request.accept_languages.best_match(LANGUAGES) or "ar"
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    user = User.get_or_none(User.id == int(user_id))
+    return user if user and user.is_active else None
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.config.from_mapping(
+        SECRET_KEY="dev-only-change-me",
+        DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "tawasul.sqlite"),
+        MAX_CONTENT_LENGTH=27 * 1024 * 1024,  # five 5 MB files and the form around them
+        MAX_DOCUMENTS=5,
+        MAX_DOCUMENT_BYTES=5 * 1024 * 1024,
+        STATUS_POLL_SECONDS=10,
+        NOJS_REFRESH_SECONDS=60,
+        BABEL_DEFAULT_LOCALE="ar",
+        BABEL_DEFAULT_TIMEZONE="Asia/Riyadh",
+        BABEL_TRANSLATION_DIRECTORIES=os.path.join(app.root_path, "translations"),
+        WTF_CSRF_TIME_LIMIT=None,  # a slow typist must not lose a long description
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_LOGIN="10 per minute",
+        RATELIMIT_HEADERS_ENABLED=False,
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
+                            "image/svg+xml"],
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("FLASK")
+        if os.environ.get("DATABASE_URL"):
+            app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    else:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.initialize(open_database(app.config["DATABASE_URL"]))
+    app.before_request(connect_db)
+    app.teardown_request(close_db)
+
+    babel.init_app(app, locale_selector=select_locale)
+    compress.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.unauthorized_handler(errors.unauthorized)
+    login_manager.login_message = None
+
+    from blueprints.auth import bp as auth_bp
+    from blueprints.requests import bp as requests_bp
+    from blueprints.status import bp as status_bp
+    app.register_blueprint(status_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(requests_bp, url_prefix="/requests")
+    limiter.limit(lambda: app.config["RATELIMIT_LOGIN"], methods=["POST"])(
+        app.view_functions["auth.login"])
+    assets.init_app(app)
+    errors.init_app(app)
+
+    app.after_request(security_headers)
+    app.context_processor(template_globals)
+    app.jinja_env.filters.update(day=format_day, moment=format_moment, hijri=hijri_date,
+                                  filesize=format_filesize, nationality=nationality_name)
+    commands.init_app(app)
+    return app
+
+
+def open_database(url):
+    if url.startswith("sqlite"):
+        return connect(url, pragmas={"foreign_keys": 1, "journal_mode": "wal",
+                                     "busy_timeout": 10000, "synchronous": "normal"})
+    return connect(url)
+
+
+def connect_db():
+    db.connect(reuse_if_open=True)
+
+
+def close_db(exc):
+    if not db.is_closed():
+        db.close()
+
+
+def template_globals():
+    locale = get_locale()
+    return dict(locale=locale, lang=locale.language, status_labels=STATUS_LABELS,
+                id_type_labels=ID_TYPE_LABELS, languages=LANGUAGES)
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    return response

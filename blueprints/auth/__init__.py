@@ -1,0 +1,1 @@
+from blueprints.auth.routes import bp  # noqa: F401

@@ -1,0 +1,67 @@
+"""Helpers every blueprint uses: page-or-fragment rendering, role checks, dates."""
+from functools import wraps
+
+from flask import abort, make_response, render_template, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from hijridate import Gregorian
+
+
+def is_htmx_fragment_request():
+    """True for an htmx request that wants a fragment; boosted and history-restore
+    requests need the whole page (htmx docs)."""
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
+            and headers.get("HX-History-Restore-Request") != "true")
+
+
+def render(page, fragment, status=200, **context):
+    """The whole page for a normal request, only the fragment for htmx."""
+    template = fragment if is_htmx_fragment_request() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def get_or_404(query):
+    found = query.first()
+    if found is None:
+        abort(404)
+    return found
+
+
+def hijri_date(day):
+    """Umm al-Qura date, e.g. '5 رمضان 1448 هـ', in the current language."""
+    lang = "ar" if get_locale().language == "ar" else "en"
+    try:
+        hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+    except OverflowError:
+        return ""
+    return f"{hijri.day} {hijri.month_name(lang)} {hijri.year} {hijri.notation(lang)}"
+
+
+def format_day(day):
+    """A calendar date in both calendars: '7 December 2026 (27 Jumada II 1448 AH)'."""
+    return f"{format_date(day, 'long')} ({hijri_date(day)})"
+
+
+def format_moment(moment):
+    """A naive UTC datetime, shown in Riyadh time (BABEL_DEFAULT_TIMEZONE)."""
+    return format_datetime(moment, "d MMM y, HH:mm")
+
+
+def format_filesize(size):
+    """'340 KB' or '1.2 MB' in the user's language."""
+    if size < 1024 * 1024:
+        return _("%(size)s KB", size=format_decimal(max(1, round(size / 1024))))
+    return _("%(size)s MB", size=format_decimal(round(size / 1024 / 1024, 1)))

@@ -1,0 +1,1 @@
+from blueprints.requests.routes import bp  # noqa: F401

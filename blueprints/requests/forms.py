@@ -1,0 +1,134 @@
+import os
+import re
+
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, MultipleFileField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from blueprints.auth.forms import nationality_name
+from models import ID_TYPE_LABELS, InvalidNumber, Person, Service, parse_id_number
+
+DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 4000
+SIGNATURES = (  # what a file starts with -> (content type, usual extensions)
+    (b"%PDF-", ("application/pdf", (".pdf",))),
+    (b"\xff\xd8\xff", ("image/jpeg", (".jpg", ".jpeg"))),
+    (b"\x89PNG\r\n\x1a\n", ("image/png", (".png",))),
+)
+
+
+def sniff(data):
+    """(content type, extensions) recognised from the bytes, or None."""
+    return next((kind for magic, kind in SIGNATURES if data.startswith(magic)), None)
+
+
+def clean_filename(name, extensions):
+    """A display-safe base name that ends with an extension of the real content."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip(" .")[:100] or "document"
+    if os.path.splitext(base)[1].lower() not in extensions:
+        base += extensions[0]
+    return base
+
+
+def eligibility_error(service, person):
+    """Why `person` cannot have `service`, in the user's language, or None."""
+    locale = get_locale()
+    nationalities = service.nationality_rule
+    if nationalities and person.nationality not in nationalities:
+        return _l("“%(service)s” is only for nationals of %(countries)s; %(name)s is a national of %(nationality)s.",
+                  service=service.name(locale), name=person.name,
+                  countries=format_list([nationality_name(c) for c in nationalities], style="or", locale=locale),
+                  nationality=nationality_name(person.nationality))
+    id_types = service.id_type_rule
+    if id_types and person.id_type not in id_types:
+        return _l("“%(service)s” is only for holders of: %(types)s; %(name)s has a %(type)s.",
+                  service=service.name(locale), name=person.name,
+                  types=format_list([str(ID_TYPE_LABELS[t]) for t in id_types], style="or", locale=locale),
+                  type=ID_TYPE_LABELS[person.id_type])
+    return None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RequestForm(FlaskForm):
+    draft = HiddenField()
+    service = RadioField(_l("Service"), validate_choice=False)
+    person = RadioField(_l("The person this request is about"), validate_choice=False)
+    id_number = StringField(_l("Or type the person's identity number"))
+    description = TextAreaField(_l("Describe the problem in detail"))
+    documents = MultipleFileField(_l("Add documents (PDF, JPEG or PNG, at most 5 MB each)"))
+    remove = MultiCheckboxField(_l("Remove"), coerce=int, validate_choice=False)
+
+    def setup(self, user, draft, from_draft):
+        """Choices from the database; remembered values from the draft on a GET."""
+        locale = get_locale()
+        self.user = user
+        self.services = {s.code: s for s in Service.ordered()}
+        self.persons = {str(p.id): p for p in Person.linked_to(user)}
+        self.service.choices = [(code, s.name(locale)) for code, s in self.services.items()]
+        self.person.choices = [(pid, p.name) for pid, p in self.persons.items()]
+        self.remove.choices = [(f.id, f.name) for f in draft.files()] if draft.id else []
+        if from_draft and draft.id:
+            self.draft.data = draft.token
+            self.service.data = draft.service.code if draft.service_id else None
+            self.person.data = str(draft.person_id) if draft.person_id else None
+            self.description.data = draft.description
+        self.chosen_service = self.services.get(self.service.data)
+        self.chosen_person = None
+
+    def validate_service(self, field):
+        if not self.chosen_service:
+            raise ValidationError(_l("Choose the service this request is about."))
+
+    def validate_person(self, field):
+        typed = (self.id_number.data or "").strip()
+        if typed:
+            return  # validate_id_number decides
+        self.chosen_person = self.persons.get(field.data)
+        if not self.chosen_person:
+            raise ValidationError(_l("Choose the person, or type their identity number."))
+        self.check_eligibility()
+
+    def validate_id_number(self, field):
+        if not (field.data or "").strip():
+            return
+        try:
+            number = parse_id_number(field.data)
+        except InvalidNumber as error:
+            raise ValidationError(str(error))
+        field.data = number
+        self.chosen_person = Person.linked_by_number(self.user, number)
+        if not self.chosen_person:
+            raise ValidationError(_l("This person is not linked to your account. You can file only for "
+                                     "yourself and the persons the registry links to you."))
+        self.check_eligibility()
+
+    def check_eligibility(self):
+        problem = self.chosen_service and eligibility_error(self.chosen_service, self.chosen_person)
+        if problem:
+            self.service.errors = list(self.service.errors or []) + [str(problem)]
+
+    def validate_description(self, field):
+        text = (field.data or "").strip()
+        field.data = text
+        if len(text) < DESCRIPTION_MIN:
+            raise ValidationError(_l("Describe the problem in at least %(min)d characters (now %(count)d), "
+                                     "so the officer can decide without contacting you.",
+                                     min=DESCRIPTION_MIN, count=len(text)))
+        if len(text) > DESCRIPTION_MAX:
+            raise ValidationError(_l("The description may have at most %(max)d characters (now %(count)d).",
+                                     max=DESCRIPTION_MAX, count=len(text)))
+
+    def has_errors(self):
+        return any(field.errors for field in self)
+
+
+class ConfirmForm(FlaskForm):
+    draft = HiddenField()

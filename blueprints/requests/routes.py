@@ -1,0 +1,180 @@
+from io import BytesIO
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request,
+                   send_file, url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from blueprints.common import render
+from blueprints.requests.forms import ConfirmForm, RequestForm, clean_filename, sniff
+from models import (Document, Draft, Event, InvalidNumber, ServiceRequest, db,
+                    parse_request_number, utcnow)
+
+bp = Blueprint("requests", __name__, template_folder="../../templates")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    pass
+
+
+@bp.route("/")
+def index():
+    return render_template("requests/index.html", requests=ServiceRequest.of_owner(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = RequestForm()
+    token = form.draft.data if form.is_submitted() else request.args.get("draft")
+    draft = Draft.of_owner(current_user, token) or Draft(owner=current_user)
+    form.setup(current_user, draft, from_draft=not form.is_submitted())
+    if not form.is_submitted():
+        return render_new(form, draft)
+    form.validate_on_submit()
+    save_draft(form, draft)
+    if draft.file_count() == 0 and not form.documents.errors:
+        form.documents.errors = [_("Attach at least one document that supports your request.")]
+    if form.has_errors():
+        return render_new(form, draft, 422)
+    return redirect(url_for("requests.check", draft=draft.token), 303)
+
+
+def render_new(form, draft, status=200):
+    form.draft.data = draft.token if draft.id else ""
+    return render_template("requests/new.html", form=form, draft=draft,
+                           files=list(draft.files()) if draft.id else []), status
+
+
+def save_draft(form, draft):
+    """Keep what was typed and every acceptable file, even when something else is
+    wrong, so nothing has to be uploaded twice on a slow connection."""
+    with db.atomic():
+        draft.service = form.chosen_service
+        draft.person = form.chosen_person or draft.person
+        draft.description = form.description.data or ""
+        draft.updated_at = utcnow()
+        draft.save()
+        if form.remove.data:
+            draft.remove_files(form.remove.data)
+        problems = store_uploads(draft, request.files.getlist(form.documents.name))
+    form.documents.errors = list(form.documents.errors or []) + problems
+    form.draft.data = draft.token
+
+
+def store_uploads(draft, uploads):
+    """Add each acceptable upload to the draft; return a message for each refused one."""
+    limit, max_bytes = current_app.config["MAX_DOCUMENTS"], current_app.config["MAX_DOCUMENT_BYTES"]
+    count, problems = draft.file_count(), []
+    for upload in uploads:
+        if not upload.filename:
+            continue  # an empty file input
+        name = upload.filename
+        data = upload.read(max_bytes + 1)
+        kind = sniff(data)
+        if count >= limit:
+            problems.append(_("At most %(limit)d documents: “%(name)s” was not added.", limit=limit, name=name))
+        elif len(data) > max_bytes:
+            problems.append(_("“%(name)s” is larger than 5 MB: choose a smaller file.", name=name))
+        elif not data:
+            problems.append(_("“%(name)s” is empty.", name=name))
+        elif kind is None:
+            problems.append(_("“%(name)s” is not a PDF, JPEG or PNG file.", name=name))
+        else:
+            draft.add_file(clean_filename(name, kind[1]), kind[0], data)
+            count += 1
+    return problems
+
+
+def complete_draft(token):
+    """The owner's draft when it is ready to check and confirm, else None."""
+    draft = Draft.of_owner(current_user, token)
+    if not draft or not draft.service_id or not draft.person_id or not draft.file_count():
+        return None
+    form = RequestForm(formdata=None, meta={"csrf": False})
+    form.setup(current_user, draft, from_draft=True)
+    form.validate()
+    return None if form.has_errors() else draft
+
+
+@bp.route("/new/check")
+def check():
+    draft = complete_draft(request.args.get("draft"))
+    if draft is None:
+        return redirect(url_for("requests.new", draft=request.args.get("draft")), 303)
+    return render_template("requests/check.html", draft=draft, files=list(draft.files()),
+                           form=ConfirmForm(draft=draft.token))
+
+
+@bp.route("/new/confirm", methods=["POST"])
+def confirm():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    done = ServiceRequest.get_or_none((ServiceRequest.draft_token == form.draft.data)
+                                      & (ServiceRequest.owner == current_user.id))
+    if done is None:
+        draft = complete_draft(form.draft.data)
+        if draft is None:
+            return redirect(url_for("requests.new", draft=form.draft.data), 303)
+        done = ServiceRequest.submit(draft)
+    return redirect(url_for("requests.confirmation", number=done.number), 303)
+
+
+def owned_or_404(number):
+    try:
+        number = parse_request_number(number)
+    except InvalidNumber:
+        abort(404)
+    found = ServiceRequest.owned(current_user, number)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/<number>/confirmation")
+def confirmation(number):
+    return render_template("requests/confirmation.html", r=owned_or_404(number))
+
+
+def page_context(service_request):
+    return dict(r=service_request, events=list(Event.timeline(service_request)),
+                documents=list(Document.listing(service_request)),
+                panel_version=panel_version(service_request))
+
+
+def panel_version(service_request):
+    return f"{service_request.version}-{get_locale().language}"
+
+
+@bp.route("/<number>")
+def detail(number):
+    return render_template("requests/detail.html", **page_context(owned_or_404(number)))
+
+
+@bp.route("/<number>/status")
+def status_panel(number):
+    """The live panel. A poll that carries the version it shows gets an empty 204
+    when nothing changed; htmx then leaves the panel alone."""
+    service_request = owned_or_404(number)
+    context = page_context(service_request)
+    if request.headers.get("X-Panel-Version") == context["panel_version"]:
+        return "", 204
+    response = render("requests/detail.html", "requests/_status_update.html", **context)
+    response.set_etag(context["panel_version"])
+    return response.make_conditional(request)
+
+
+@bp.route("/<number>/documents/<int:document_id>")
+def document(number, document_id):
+    service_request = owned_or_404(number)
+    found = Document.get_or_none((Document.id == document_id) & (Document.request == service_request))
+    if found is None:
+        abort(404)
+    response = send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
+                         download_name=found.name, etag=found.sha256, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -1,0 +1,1 @@
+from blueprints.status.routes import bp  # noqa: F401

@@ -1,0 +1,20 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+from models import InvalidNumber, parse_request_number
+
+
+class InquiryForm(FlaskForm):
+    """A read-only lookup sent with GET, so it needs no CSRF token."""
+    class Meta:
+        csrf = False
+
+    number = StringField(_l("Request number"))
+
+    def validate_number(self, field):
+        try:
+            field.data = parse_request_number(field.data)
+        except InvalidNumber as error:
+            raise ValidationError(str(error))
