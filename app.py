@@ -1,7 +1,7 @@
 """Tawasul: the application factory, its extensions, hooks and commands."""
 import os
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -26,6 +26,8 @@ login_manager.login_view = "auth.login"
 
 
 def select_locale():
+    if not has_request_context():
+        return "en"  # command-line output
     lang = session.get("lang")
     if lang in LANGUAGES:
         return lang

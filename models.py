@@ -8,7 +8,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import (BlobField, BooleanField, CharField, DatabaseProxy, DateField,
-                    DateTimeField, ForeignKeyField, IntegerField, Model,
+                    DateTimeField, ForeignKeyField, IntegerField, IntegrityError, Model,
                     SqliteDatabase, TextField, Value)
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -369,27 +369,35 @@ class ServiceRequest(BaseModel):
     @classmethod
     def submit(cls, draft):
         """Turn a confirmed draft into a request, with its documents and first event,
-        in one transaction. A draft confirmed twice gives the same request."""
-        with write_transaction():
+        in one transaction. A draft confirmed twice, even at the same moment, gives
+        one request: the unique draft_token decides."""
+        try:
+            with write_transaction():
+                existing = cls.get_or_none(cls.draft_token == draft.token)
+                return existing or cls._create_from(draft)
+        except IntegrityError:
             existing = cls.get_or_none(cls.draft_token == draft.token)
-            if existing:
-                return existing
-            now = utcnow()
+            if existing is None:
+                raise
+            return existing
+
+    @classmethod
+    def _create_from(cls, draft):
+        now = utcnow()
+        number = new_request_number()
+        while cls.select().where(cls.number == number).exists():
             number = new_request_number()
-            while cls.select().where(cls.number == number).exists():
-                number = new_request_number()
-            created = cls.create(number=number, owner=draft.owner, person=draft.person,
-                                 service=draft.service, description=draft.description,
-                                 submitted_at=now, updated_at=now, draft_token=draft.token,
-                                 due_on=add_working_days(riyadh_date(now), REVIEW_WORKING_DAYS))
-            fields = [DraftFile.name, DraftFile.content_type, DraftFile.size, DraftFile.sha256,
-                      DraftFile.data]
-            Document.insert_from(
-                DraftFile.select(Value(created.id), *fields).where(DraftFile.draft == draft),
-                [Document.request, Document.name, Document.content_type, Document.size,
-                 Document.sha256, Document.data]).execute()
-            Event.create(request=created, at=now, kind="submitted", status=RECEIVED)
-            draft.delete_instance(recursive=True)
+        created = cls.create(number=number, owner=draft.owner, person=draft.person,
+                             service=draft.service, description=draft.description,
+                             submitted_at=now, updated_at=now, draft_token=draft.token,
+                             due_on=add_working_days(riyadh_date(now), REVIEW_WORKING_DAYS))
+        fields = [DraftFile.name, DraftFile.content_type, DraftFile.size, DraftFile.sha256, DraftFile.data]
+        Document.insert_from(
+            DraftFile.select(Value(created.id), *fields).where(DraftFile.draft == draft),
+            [Document.request, Document.name, Document.content_type, Document.size,
+             Document.sha256, Document.data]).execute()
+        Event.create(request=created, at=now, kind="submitted", status=RECEIVED)
+        draft.delete_instance(recursive=True)
         return created
 
     def change_status(self, new_status, reason=None, actor=None):

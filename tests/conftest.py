@@ -1,0 +1,141 @@
+import os
+import socket
+
+import pytest
+
+from app import create_app
+from blueprints.demo import id_number, minimal_pdf
+from models import MODELS, Draft, Person, Service, ServiceRequest, User, db
+
+PG_URL = os.environ.get("TAWASUL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TAWASUL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# .ci/run sets this: there a missing PostgreSQL or Redis fails the run instead of skipping.
+REQUIRE_SERVICES = os.environ.get("TAWASUL_REQUIRE_SERVICES") == "1"
+HX = {"HX-Request": "true"}
+PASSWORD = "correct-horse-42"
+
+
+def reachable(port):
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def need_service(name, port):
+    if not reachable(port):
+        message = f"{name} is not reachable on 127.0.0.1:{port}"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def make_app(url, **extra):
+    config = dict(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="test", DATABASE_URL=url,
+                  RATELIMIT_ENABLED=False)
+    config.update(extra)
+    app = create_app(config)
+    with app.app_context(), db.connection_context():
+        if not url.startswith("sqlite"):
+            db.drop_tables(MODELS, safe=True, cascade=True)
+        db.create_tables(MODELS)
+        Service.sync_catalogue()
+    return app
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def app(request, tmp_path):
+    """The app on a fresh database: every test that uses it runs on SQLite and on
+    the PostgreSQL server of this machine."""
+    if request.param == "postgres":
+        need_service("PostgreSQL", 5432)
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+    app = make_app(url)
+    yield app  # no app context kept open: each test request gets its own `g`
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username="amal", password=PASSWORD):
+        return self.client.post("/auth/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def make_user(username, number, role="resident", full_name="Amal Saad"):
+    user = User(username=username, full_name=full_name, id_number=number, role=role)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def resident(app):
+    """A citizen with herself and three linked persons."""
+    with db.connection_context():
+        user = make_user("amal", id_number(1, 12345678))
+        Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="Amal Saad",
+                      nationality="SA")
+        Person.create(sponsor_id_number=user.id_number, id_number=id_number(2, 11111111),
+                      name="Yusuf Yemeni", nationality="YE")
+        Person.create(sponsor_id_number=user.id_number, id_number=id_number(2, 22222222),
+                      name="Ravi Indian", nationality="IN")
+        Person.create(sponsor_id_number=user.id_number, id_number="3000000001",
+                      name="Sami Syrian", nationality="SY")
+    return user
+
+
+@pytest.fixture
+def other_resident(app):
+    with db.connection_context():
+        user = make_user("badr", id_number(1, 87654321), full_name="Badr Ali")
+        Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="Badr Ali",
+                      nationality="SA")
+    return user
+
+
+def person_of(user, name):
+    with db.connection_context():
+        return Person.get((Person.sponsor_id_number == user.id_number) & (Person.name == name))
+
+
+def submit_request(user, person_name="Amal Saad", service="passport", files=1):
+    """A request filed through the same draft -> submit path as the web flow."""
+    with db.connection_context():
+        draft = Draft.create(owner=user, person=person_of(user, person_name),
+                             service=Service.get(Service.code == service),
+                             description="My passport expires next month and I need it renewed.")
+        for index in range(files):
+            draft.add_file(f"doc{index}.pdf", "application/pdf", minimal_pdf(f"doc {index}"))
+        return ServiceRequest.submit(draft)
+
+
+@pytest.fixture
+def service_request(resident):
+    return submit_request(resident)
+
+
+@pytest.fixture
+def pdf():
+    return minimal_pdf("A test document")

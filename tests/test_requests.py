@@ -1,0 +1,298 @@
+import io
+import re
+
+import pytest
+
+from blueprints.demo import minimal_pdf
+from models import (ACCEPTED, REJECTED, UNDER_REVIEW, Document, Draft, Event, ServiceRequest,
+                    add_working_days, riyadh_date)
+from tests.conftest import HX, person_of, submit_request
+
+EN = {"Accept-Language": "en"}
+DESCRIPTION = "My passport expires next month and I travel for treatment; please renew it."
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def form(resident, files=(("passport.pdf", minimal_pdf()),), **change):
+    data = dict(service="passport", person=str(person_of(resident, "Amal Saad").id),
+                description=DESCRIPTION, id_number="")
+    data.update(change)
+    data["documents"] = [(io.BytesIO(content), name) for name, content in files]
+    return data
+
+
+def post_new(client, data):
+    return client.post("/requests/new", data=data, content_type="multipart/form-data", headers=EN)
+
+
+@pytest.fixture
+def signed_in(client, auth, resident):
+    auth.login()
+    return client
+
+
+def test_new_request_page_lists_services_and_linked_persons(signed_in):
+    page = signed_in.get("/requests/new", headers=EN).get_data(as_text=True)
+    assert page.count('name="service"') == 9
+    for name in ("Amal Saad", "Yusuf Yemeni", "Ravi Indian", "Sami Syrian"):
+        assert name in page
+    assert 'enctype="multipart/form-data"' in page
+
+
+def test_the_whole_flow_gives_a_request_number_and_a_due_date(signed_in, resident):
+    response = post_new(signed_in, form(resident))
+    assert response.status_code == 303
+    check_url = response.headers["Location"]
+    assert check_url.startswith("/requests/new/check?draft=")
+    page = signed_in.get(check_url, headers=EN).get_data(as_text=True)
+    assert "Passport: issue, extend or renew" in page and "Amal Saad" in page
+    assert DESCRIPTION in page and "passport.pdf" in page and "Change" in page
+    token = Draft.get().token
+    response = signed_in.post("/requests/new/confirm", data={"draft": token})
+    assert response.status_code == 303
+    created = ServiceRequest.get()
+    assert response.headers["Location"] == f"/requests/{created.number}/confirmation"
+    page = signed_in.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    assert created.number in page and "What happens next" in page
+    assert created.due_on == add_working_days(riyadh_date(created.submitted_at), 7)
+    assert created.due_on.strftime("%-d") in page
+    document = Document.get()
+    assert (document.name, document.content_type, document.size) == ("passport.pdf", "application/pdf", len(minimal_pdf()))
+    assert created.owner_id == resident.id and created.status == "received"
+
+
+def test_confirming_twice_creates_one_request(signed_in, resident):
+    post_new(signed_in, form(resident))
+    token = Draft.get().token
+    first = signed_in.post("/requests/new/confirm", data={"draft": token})
+    again = signed_in.post("/requests/new/confirm", data={"draft": token})
+    assert first.headers["Location"] == again.headers["Location"]
+    assert ServiceRequest.select().count() == 1 and Document.select().count() == 1
+
+
+def test_another_accounts_draft_cannot_be_confirmed(client, auth, resident, other_resident):
+    auth.login()
+    post_new(client, form(resident))
+    token = Draft.get().token
+    auth.logout()
+    auth.login("badr")
+    response = client.post("/requests/new/confirm", data={"draft": token})
+    assert response.status_code == 303 and "/requests/new" in response.headers["Location"]
+    assert ServiceRequest.select().count() == 0
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(service=""), "Choose the service"),
+    (dict(service="not-a-service"), "Choose the service"),
+    (dict(person=""), "Choose the person, or type their identity number"),
+    (dict(person="999999"), "Choose the person, or type their identity number"),
+    (dict(description="too short"), "at least 30 characters (now 9)"),
+    (dict(description="x" * 4001), "at most 4000 characters (now 4001)"),
+    (dict(person="", id_number="1000000009"), "not valid: check each digit"),
+    (dict(person="", id_number="12345"), "exactly 10 digits"),
+    (dict(person="", id_number="1000000008"), "not linked to your account"),
+    (dict(service="visit_extension", person="Ravi Indian"), "only for nationals of Yemen or Syria"),
+    (dict(service="profession", person="Amal Saad"), "only for holders of"),
+])
+def test_bad_requests_are_refused_with_a_clear_message(signed_in, resident, change, message):
+    if change.get("person") in ("Ravi Indian", "Amal Saad"):
+        change["person"] = str(person_of(resident, change["person"]).id)
+    response = post_new(signed_in, form(resident, **change))
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert ServiceRequest.select().count() == 0
+
+
+def test_a_linked_person_can_be_given_by_number_in_arabic_digits(signed_in, resident):
+    yusuf = person_of(resident, "Yusuf Yemeni")
+    arabic = yusuf.id_number.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    response = post_new(signed_in, form(resident, person="", id_number=arabic, service="visit_extension"))
+    assert response.status_code == 303
+    assert Draft.get().person_id == yusuf.id
+
+
+@pytest.mark.parametrize("files, message", [
+    ((), "Attach at least one document"),
+    ((("fake.pdf", b"just some text pretending"),), "is not a PDF, JPEG or PNG file"),
+    ((("empty.pdf", b""),), "is empty"),
+    ((("big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024)),), "is larger than 5 MB"),
+])
+def test_bad_documents_are_refused(signed_in, resident, files, message):
+    response = post_new(signed_in, form(resident, files=files))
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert Document.select().count() == 0
+
+
+def test_documents_are_recognised_by_content_not_name(signed_in, resident):
+    files = (("scan.pdf", PNG), ("photo", JPEG), ("letter.PDF", minimal_pdf()))
+    assert post_new(signed_in, form(resident, files=files)).status_code == 303
+    stored = [(f.name, f.content_type) for f in Draft.get().files()]
+    assert stored == [("scan.pdf.png", "image/png"), ("photo.jpg", "image/jpeg"), ("letter.PDF", "application/pdf")]
+
+
+def test_at_most_five_documents(signed_in, resident):
+    files = [(f"d{i}.pdf", minimal_pdf()) for i in range(6)]
+    response = post_new(signed_in, form(resident, files=files))
+    assert response.status_code == 422 and "At most 5 documents" in response.get_data(as_text=True)
+    assert Draft.get().file_count() == 5
+
+
+def test_an_oversized_upload_gets_a_friendly_page(app, signed_in, resident):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = post_new(signed_in, form(resident, files=(("a.pdf", b"%PDF-" + b"0" * 4096),)))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "<html" in page and "The files are too large" in page
+
+
+def test_uploaded_files_survive_a_failed_check(signed_in, resident):
+    """On a metered connection a file must never be sent twice."""
+    response = post_new(signed_in, form(resident, description="short"))
+    assert response.status_code == 422
+    draft = Draft.get()
+    assert "passport.pdf" in response.get_data(as_text=True) and draft.file_count() == 1
+    response = post_new(signed_in, form(resident, files=(), draft=draft.token))
+    assert response.status_code == 303
+    assert Draft.get().file_count() == 1
+
+
+def test_a_change_link_keeps_everything_and_files_can_be_removed(signed_in, resident):
+    post_new(signed_in, form(resident, files=(("a.pdf", minimal_pdf()), ("b.png", PNG))))
+    draft = Draft.get()
+    page = signed_in.get(f"/requests/new?draft={draft.token}", headers=EN).get_data(as_text=True)
+    assert DESCRIPTION in page and "a.pdf" in page and "b.png" in page
+    first = draft.files()[0]
+    response = post_new(signed_in, form(resident, files=(), draft=draft.token, remove=[str(first.id)],
+                                        service="dependents"))
+    assert response.status_code == 303
+    assert [f.name for f in Draft.get().files()] == ["b.png"] and Draft.get().service.code == "dependents"
+
+
+def test_my_requests_lists_only_mine_newest_first(client, auth, resident, other_resident):
+    older = submit_request(resident)
+    newer = submit_request(resident, person_name="Yusuf Yemeni", service="iqama_renewal")
+    theirs = submit_request(other_resident, person_name="Badr Ali")
+    ServiceRequest.update(submitted_at=older.submitted_at.replace(year=2025)).where(
+        ServiceRequest.id == older.id).execute()
+    auth.login()
+    page = client.get("/requests/").get_data(as_text=True)
+    assert page.index(newer.number) < page.index(older.number)
+    assert theirs.number not in page
+
+
+def test_request_page_shows_details_documents_timeline_and_panel(signed_in, service_request):
+    page = signed_in.get(f"/requests/{service_request.number}", headers=EN).get_data(as_text=True)
+    assert "<html" in page and 'id="status-panel"' in page and 'id="timeline"' in page
+    assert "doc0.pdf" in page and "Request sent" in page and "Received" in page
+    assert "htmx.min.js" in page and 'http-equiv="refresh"' in page
+
+
+def test_document_download_is_an_attachment_with_the_right_bytes(signed_in, service_request):
+    document = Document.get(Document.request == service_request)
+    response = signed_in.get(f"/requests/{service_request.number}/documents/{document.id}")
+    assert response.status_code == 200 and response.data == bytes(document.data)
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("path", ["", "/status", "/confirmation", "/documents/{doc}"])
+def test_another_persons_request_is_not_found(client, auth, service_request, other_resident, path):
+    document = Document.get(Document.request == service_request)
+    auth.login("badr")
+    url = f"/requests/{service_request.number}" + path.format(doc=document.id)
+    assert client.get(url).status_code == 404
+    assert client.get(url, headers=HX).status_code == 404
+
+
+def test_a_document_of_another_request_is_not_found(client, auth, resident, other_resident):
+    mine = submit_request(resident)
+    theirs = submit_request(other_resident, person_name="Badr Ali")
+    their_doc = Document.get(Document.request == theirs)
+    auth.login()
+    assert client.get(f"/requests/{mine.number}/documents/{their_doc.id}").status_code == 404
+
+
+@pytest.mark.parametrize("number", ["123", "abc", "000000000"])
+def test_malformed_numbers_in_urls_are_not_found(signed_in, number):
+    assert signed_in.get(f"/requests/{number}").status_code == 404
+
+
+# ------------------------------------------------------------------ live panel
+
+def panel(client, service_request, version=None):
+    headers = dict(HX)
+    if version:
+        headers["X-Panel-Version"] = version
+    return client.get(f"/requests/{service_request.number}/status", headers=headers)
+
+
+def version_in(html):
+    return re.search(r'"X-Panel-Version": "([^"]+)"', html).group(1)
+
+
+def test_plain_get_of_the_panel_url_is_a_whole_page(signed_in, service_request):
+    response = signed_in.get(f"/requests/{service_request.number}/status")
+    assert response.status_code == 200 and "<html" in response.get_data(as_text=True)
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_htmx_get_of_the_panel_is_the_fragment_only(signed_in, service_request):
+    html = panel(signed_in, service_request).get_data(as_text=True)
+    assert "<html" not in html and html.lstrip().startswith('<section id="status-panel"')
+    assert 'hx-trigger="every' in html and 'hx-swap="outerHTML"' in html
+    assert 'hx-status:5xx="swap:none"' in html
+
+
+def test_an_unchanged_poll_costs_no_body(signed_in, service_request):
+    version = version_in(panel(signed_in, service_request).get_data(as_text=True))
+    response = panel(signed_in, service_request, version)
+    assert response.status_code == 204 and response.data == b""
+
+
+def test_a_changed_status_returns_the_new_panel_and_timeline(signed_in, service_request):
+    version = version_in(panel(signed_in, service_request).get_data(as_text=True))
+    service_request.change_status(UNDER_REVIEW)
+    response = panel(signed_in, service_request, version)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "s-under_review" in html
+    assert 'id="timeline" class="timeline" hx-swap-oob="true"' in html
+    assert version_in(html) != version
+
+
+def test_a_final_status_stops_polling_and_shows_the_reason(signed_in, service_request):
+    service_request.change_status(REJECTED, reason="The photo is not clear.")
+    html = panel(signed_in, service_request, "stale").get_data(as_text=True)
+    assert "hx-get" not in html and "hx-trigger" not in html and "data-poll" not in html
+    assert "The photo is not clear." in html
+    page = signed_in.get(f"/requests/{service_request.number}").get_data(as_text=True)
+    assert "htmx.min.js" not in page and 'http-equiv="refresh"' not in page
+
+
+def test_the_panel_version_depends_on_the_language(signed_in, service_request):
+    arabic = version_in(panel(signed_in, service_request).get_data(as_text=True))
+    signed_in.post("/auth/language", data={"lang": "en"})
+    assert panel(signed_in, service_request, arabic).status_code == 200
+
+
+def test_plain_panel_get_answers_304_to_its_etag(signed_in, service_request):
+    first = signed_in.get(f"/requests/{service_request.number}/status", headers=HX)
+    etag = first.headers["ETag"]
+    again = signed_in.get(f"/requests/{service_request.number}/status", headers={**HX, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    service_request.change_status(ACCEPTED, reason="ok")
+    assert signed_in.get(f"/requests/{service_request.number}/status",
+                         headers={**HX, "If-None-Match": etag}).status_code == 200
+
+
+def test_timeline_lists_every_change(signed_in, service_request):
+    service_request.change_status(UNDER_REVIEW)
+    service_request.change_status(ACCEPTED, reason="Approved.")
+    assert [e.status for e in Event.timeline(service_request)] == ["received", UNDER_REVIEW, ACCEPTED]
+    page = signed_in.get(f"/requests/{service_request.number}", headers=EN).get_data(as_text=True)
+    assert page.count("<li><time") == 3 and "Approved." in page
+
+
