@@ -11,8 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from playhouse.db_url import connect
 
 from blueprints import assets, commands, errors
-from blueprints.auth.forms import nationality_name
-from blueprints.common import format_day, format_filesize, format_moment, hijri_date
+from blueprints.common import format_day, format_filesize, format_moment, hijri_date, nationality_name
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db
 
 LANGUAGES = ("ar", "en")
@@ -92,8 +91,6 @@ def create_app(test_config=None):
     app.register_blueprint(status_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(requests_bp, url_prefix="/requests")
-    limiter.limit(lambda: app.config["RATELIMIT_LOGIN"], methods=["POST"])(
-        app.view_functions["auth.login"])
     assets.init_app(app)
     errors.init_app(app)
 

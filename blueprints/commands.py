@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from blueprints.auth.forms import NATIONALITIES
+from blueprints.common import NATIONALITIES
 from models import (MODELS, STATUSES, InvalidNumber, Person, Service, ServiceRequest,
                     TransitionError, db, parse_id_number, parse_request_number)
 

@@ -1,6 +1,7 @@
 """Helpers every blueprint uses: page-or-fragment rendering, role checks, dates."""
 from functools import wraps
 
+from babel import Locale
 from flask import abort, make_response, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
@@ -65,3 +66,17 @@ def format_filesize(size):
     if size < 1024 * 1024:
         return _("%(size)s KB", size=format_decimal(max(1, round(size / 1024))))
     return _("%(size)s MB", size=format_decimal(round(size / 1024 / 1024, 1)))
+
+
+# Nationalities offered at registration and accepted by the registry import
+# (ISO 3166-1 alpha-2; names come from CLDR in the user's language).
+NATIONALITIES = ("SA", "YE", "SY", "EG", "JO", "SD", "IN", "PK", "BD", "PH", "ID", "LK", "NP",
+                 "ET", "KE", "UG", "AF", "MM", "NG", "TR", "US", "GB")
+
+
+def nationality_name(code, locale=None):
+    return Locale.parse(str(locale or get_locale())).territories.get(code, code)
+
+
+def nationality_choices():
+    return [(code, nationality_name(code)) for code in NATIONALITIES]

@@ -1,27 +1,12 @@
 import re
 
-from babel import Locale
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
+from blueprints.common import nationality_choices
 from models import InvalidNumber, User, parse_id_number
-
-# Nationalities offered at registration and accepted by the registry import
-# (ISO 3166-1 alpha-2; names come from CLDR in the user's language).
-NATIONALITIES = ("SA", "YE", "SY", "EG", "JO", "SD", "IN", "PK", "BD", "PH", "ID", "LK", "NP",
-                 "ET", "KE", "UG", "AF", "MM", "NG", "TR", "US", "GB")
-
-
-def nationality_name(code, locale=None):
-    return Locale.parse(str(locale or get_locale())).territories.get(code, code)
-
-
-def nationality_choices():
-    return [(code, nationality_name(code)) for code in NATIONALITIES]
-
 
 def validate_id_number(form, field):
     try:

@@ -1,11 +1,12 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from peewee import IntegrityError
 
+from app import limiter
 from blueprints.auth.forms import LoginForm, RegisterForm
 from models import Person, User, db
 
@@ -43,7 +44,12 @@ def register():
     return render_template("auth/register.html", form=form), status
 
 
+def login_limit():
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("requests.index"))

@@ -9,7 +9,7 @@ from wtforms import HiddenField, MultipleFileField, RadioField, SelectMultipleFi
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from blueprints.auth.forms import nationality_name
+from blueprints.common import nationality_name
 from models import ID_TYPE_LABELS, InvalidNumber, Person, Service, parse_id_number
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 4000

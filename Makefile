@@ -1,0 +1,49 @@
+# Tawasul: `make run` serves the portal with demo data, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+
+.PHONY: run test install translations assets system-packages chromium clean
+
+run: install
+	$(BIN)/flask --app app init-db --demo
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) "app:create_app()"
+
+test: install $(VENV)/.dev chromium
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.app assets translations
+
+system-packages:
+	@command -v npm >/dev/null || { $(APT) update && $(APT) install -y npm; }
+	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { $(APT) update && $(APT) install -y python3-venv; }
+
+$(VENV)/.app: requirements.txt | system-packages
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.app
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# htmx comes from the pinned npm package (package-lock.json), never pasted by hand.
+assets: static/vendor/htmx.min.js
+
+static/vendor/htmx.min.js: package.json package-lock.json | system-packages
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+translations: $(VENV)/.app
+	$(BIN)/pybabel compile --statistics -d translations
+
+# Debian's chromium for the end-to-end tests, driven by the playwright package.
+chromium:
+	@command -v chromium >/dev/null || { $(APT) update && $(APT) install -y chromium; }
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance

@@ -1,0 +1,75 @@
+from blueprints.demo import id_number
+from models import ACCEPTED, REJECTED, UNDER_REVIEW, Event, Person, ServiceRequest, User
+
+SPONSOR = id_number(1, 12345678)
+WORKER = id_number(2, 33333333)
+
+
+def write(tmp_path, text):
+    path = tmp_path / "persons.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_import_persons_from_csv(runner, tmp_path):
+    csv_file = write(tmp_path, "sponsor_id,person_id,name,nationality\n"
+                               f"{SPONSOR},{WORKER},Karim Worker,EG\n"
+                               f"{SPONSOR},3000000001,سامي زائر,sy\n")
+    result = runner.invoke(args=["persons", "import", csv_file])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2" in result.output
+    rows = {(p.id_number, p.name, p.nationality) for p in Person.select().where(Person.sponsor_id_number == SPONSOR)}
+    assert rows == {(WORKER, "Karim Worker", "EG"), ("3000000001", "سامي زائر", "SY")}
+    # importing again updates instead of duplicating
+    write(tmp_path, f"{SPONSOR},{WORKER},Karim Renamed,EG\n")
+    assert runner.invoke(args=["persons", "import", csv_file]).exit_code == 0
+    assert Person.get(Person.id_number == WORKER).name == "Karim Renamed"
+    assert Person.select().count() == 2
+
+
+def test_a_bad_row_is_reported_by_line_and_nothing_is_saved(runner, tmp_path):
+    csv_file = write(tmp_path, "sponsor_id,person_id,name,nationality\n"
+                               f"{SPONSOR},{WORKER},Good Row,EG\n"
+                               f"{SPONSOR},1000000009,Bad Checksum,SA\n"
+                               f"{SPONSOR},{WORKER},,EG\n"
+                               f"{SPONSOR},{id_number(2, 4)},Unknown Country,XX\n"
+                               f"{SPONSOR},{WORKER}\n")
+    result = runner.invoke(args=["persons", "import", csv_file])
+    assert result.exit_code == 1
+    assert "line 3: This identity number is not valid" in result.output
+    assert "line 4: the name is empty" in result.output
+    assert "line 5: unknown nationality code 'XX'" in result.output
+    assert "line 6: expected 4 fields" in result.output
+    assert Person.select().count() == 0
+
+
+def test_set_status_moves_a_request_and_records_it(runner, service_request):
+    result = runner.invoke(args=["requests", "set-status", service_request.number, UNDER_REVIEW])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["requests", "set-status", service_request.number, ACCEPTED,
+                                 "--reason", "Renewed."])
+    assert result.exit_code == 0
+    changed = ServiceRequest.get_by_id(service_request.id)
+    assert changed.status == ACCEPTED and changed.reason == "Renewed."
+    assert Event.select().where(Event.request == changed).count() == 3
+
+
+def test_set_status_refuses_what_the_rules_refuse(runner, service_request):
+    result = runner.invoke(args=["requests", "set-status", service_request.number, REJECTED])
+    assert result.exit_code != 0 and "needs a reason" in result.output
+    runner.invoke(args=["requests", "set-status", service_request.number, ACCEPTED, "--reason", "ok"])
+    result = runner.invoke(args=["requests", "set-status", service_request.number, UNDER_REVIEW])
+    assert result.exit_code != 0 and "cannot become" in result.output
+    result = runner.invoke(args=["requests", "set-status", "123", UNDER_REVIEW])
+    assert result.exit_code != 0 and "exactly 9 digits" in result.output
+
+
+def test_demo_data_has_a_request_in_each_status(runner):
+    result = runner.invoke(args=["init-db", "--demo"])
+    assert result.exit_code == 0, result.output
+    demo = User.get(User.username == "demo")
+    statuses = {r.status for r in ServiceRequest.select().where(ServiceRequest.owner == demo)}
+    assert statuses == {"received", "under_review", "accepted", "rejected"}
+    assert Person.select().where(Person.sponsor_id_number == demo.id_number).count() == 5
+    assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0  # safe to run twice
+    assert User.select().count() == 2

@@ -1,0 +1,152 @@
+"""End to end in Debian's headless Chromium, driven by the playwright package."""
+import os
+import shutil
+import socket
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from blueprints.demo import minimal_pdf
+from models import ACCEPTED, UNDER_REVIEW, ServiceRequest, db
+from tests.conftest import PASSWORD, make_app, submit_request
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+POLL = 1
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: `make test` installs it")
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(tmp_path):
+    """The app served on a free loopback port, on its own SQLite file."""
+    app = make_app(f"sqlite:///{tmp_path / 'e2e.sqlite'}", STATUS_POLL_SECONDS=POLL, NOJS_REFRESH_SECONDS=2)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def e2e_resident(live):
+    from tests.conftest import Person, make_user
+    from blueprints.demo import id_number
+    with db.connection_context():
+        user = make_user("amal", id_number(1, 12345678))
+        Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="أمل سعد",
+                      nationality="SA")
+        Person.create(sponsor_id_number=user.id_number, id_number=id_number(2, 11111111),
+                      name="يوسف اليمني", nationality="YE")
+    return user
+
+
+def sign_in(page, live):
+    page.goto(f"{live}/auth/login")
+    page.fill("#username", "amal")
+    page.fill("#password", PASSWORD)
+    page.click("main button")
+    page.wait_for_url(f"{live}/requests/")
+
+
+def status_requests(page):
+    seen = []
+    page.on("request", lambda r: "/status" in r.url and seen.append(r.url))
+    return seen
+
+
+def test_resident_sends_a_request_and_watches_it_change_in_place(browser, live, e2e_resident, tmp_path):
+    context = browser.new_context(locale="ar-SA")
+    page = context.new_page()
+    sign_in(page, live)
+    assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("html", "lang") == "ar"
+
+    page.goto(f"{live}/requests/new")
+    page.check("input[name=service][value=visit_extension]")
+    page.get_by_label("يوسف اليمني").check()
+    page.fill("#description", "تنتهي تأشيرة زيارة قريبي بعد أيام وهو ما زال في العلاج بالمستشفى، أرجو تمديدها.")
+    document = tmp_path / "report.pdf"
+    document.write_bytes(minimal_pdf("Medical report"))
+    page.set_input_files("#documents", str(document))
+    page.click("main form button")
+    page.wait_for_url("**/requests/new/check?draft=*")
+    assert "report.pdf" in page.inner_text("main")
+    page.click("form[action$='/requests/new/confirm'] button")
+    page.wait_for_url("**/confirmation")
+    number = page.inner_text(".big-number").strip()
+    assert len(number) == 9 and number.isdigit()
+
+    page.goto(f"{live}/requests/{number}")
+    page.evaluate("window.sameDocument = true")
+    polls = status_requests(page)
+    badge = page.locator("#status-panel .badge")
+    assert badge.inner_text() == "تم الاستلام"
+    page.evaluate("""() => { window.mutations = 0;
+        new MutationObserver(list => { window.mutations += list.length; })
+            .observe(document.querySelector('main'), {subtree: true, childList: true, characterData: true}); }""")
+    page.wait_for_timeout(POLL * 2500)
+    assert len(polls) >= 2 and page.evaluate("window.mutations") == 0  # unchanged polls: no swap
+    with db.connection_context():
+        ServiceRequest.get(ServiceRequest.number == number).change_status(UNDER_REVIEW)
+    playwright_api.expect(badge).to_have_text("قيد الدراسة", timeout=POLL * 4000)
+    playwright_api.expect(page.locator("#timeline li")).to_have_count(2)
+    with db.connection_context():
+        ServiceRequest.get(ServiceRequest.number == number).change_status(ACCEPTED, reason="تم التمديد 30 يوما.")
+    playwright_api.expect(badge).to_have_text("مقبول", timeout=POLL * 4000)
+    assert "تم التمديد 30 يوما." in page.inner_text("#status-panel")
+    assert page.evaluate("window.sameDocument") is True  # no navigation, no reload
+    page.wait_for_timeout(500)
+    count = len(polls)
+    page.wait_for_timeout(POLL * 3000)
+    assert len(polls) == count  # the final panel has no polling attributes
+    context.close()
+
+
+def test_polling_pauses_while_the_tab_is_hidden(browser, live, e2e_resident):
+    created = submit_request(e2e_resident, person_name="أمل سعد")
+    page = browser.new_context(locale="en-US").new_page()
+    sign_in(page, live)
+    page.goto(f"{live}/requests/{created.number}")
+    assert page.get_attribute("html", "dir") == "ltr"
+    polls = status_requests(page)
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.wait_for_timeout(300)
+    start = len(polls)
+    page.wait_for_timeout(POLL * 3000)
+    assert len(polls) == start
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.wait_for_timeout(500)
+    assert len(polls) > start  # refreshed as soon as it is visible again
+
+
+def test_without_javascript_the_page_refreshes_itself(browser, live, e2e_resident):
+    created = submit_request(e2e_resident, person_name="أمل سعد")
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    sign_in(page, live)
+    page.goto(f"{live}/requests/{created.number}")
+    assert page.locator("#status-panel a", has_text="Refresh").count() == 1
+    with db.connection_context():
+        ServiceRequest.get_by_id(created.id).change_status(UNDER_REVIEW)
+    playwright_api.expect(page.locator("#status-panel .badge")).to_have_text("Under review", timeout=6000)
+    context.close()

@@ -1,0 +1,77 @@
+import gzip
+
+import brotli
+
+from app import create_app
+from tests.conftest import make_app
+
+
+def test_config_from_test_mapping(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"})
+    assert app.testing
+    assert not create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/y.sqlite"}).testing
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(app):
+    from models import db
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        with db.connection_context():
+            assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_safe_headers_on_every_page(client):
+    response = client.get("/auth/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_session_cookie_is_http_only_and_same_site(client, auth, resident):
+    response = auth.login()
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_pages_have_no_inline_script_or_style(client):
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "<script>" not in page and "style=" not in page and "<style" not in page
+
+
+def test_static_files_are_fingerprinted_and_cached_for_a_year(client):
+    page = client.get("/auth/login").get_data(as_text=True)
+    css_url = page.split('rel="stylesheet" href="')[1].split('"')[0]
+    assert "?v=" in css_url
+    response = client.get(css_url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response.headers["Content-Encoding"] == "br"
+    assert "immutable" in response.headers["Cache-Control"]
+    assert b".panel" in brotli.decompress(response.data)
+    stale = client.get(css_url.split("?")[0] + "?v=old", headers={"Accept-Encoding": "gzip"})
+    assert stale.headers["Cache-Control"] == "no-cache" and b".panel" in gzip.decompress(stale.data)
+    again = client.get(css_url, headers={"Accept-Encoding": "br", "If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    assert client.get("/static/nope.css").status_code == 404
+
+
+def test_htmx_is_served_from_the_pinned_package(client):
+    response = client.get("/static/vendor/htmx.min.js", headers={"Accept-Encoding": "br"})
+    assert response.status_code == 200 and response.mimetype in ("text/javascript", "application/javascript")
+    assert b"4.0.1" in brotli.decompress(response.data)
+
+
+def test_large_html_is_compressed(client, auth, resident):
+    auth.login()
+    response = client.get("/requests/new", headers={"Accept-Encoding": "br"})
+    assert response.headers.get("Content-Encoding") == "br"
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/nowhere", headers={"Accept-Language": "en"})
+    assert response.status_code == 404 and "Not found" in response.get_data(as_text=True)
+
+
+def test_second_app_on_same_database(app):
+    other = make_app(app.config["DATABASE_URL"])
+    assert other.test_client().get("/healthz").status_code == 200
