@@ -84,6 +84,7 @@ def create_app(test_config=None):
     login_manager.init_app(app)
     login_manager.unauthorized_handler(errors.unauthorized)
     login_manager.login_message = None
+    login_manager.session_protection = None  # no remember-me cookie here; keeps the session cookie small
 
     from blueprints.auth import bp as auth_bp
     from blueprints.requests import bp as requests_bp
@@ -129,13 +130,15 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    """Safe headers on every response; the page-only ones just on HTML, so a poll's
+    204 and a cached static file stay a few hundred bytes."""
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
-    if response.mimetype == "text/html":
+    if response.mimetype == "text/html" and response.status_code not in (204, 304):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         response.headers.setdefault("Cache-Control", "private, no-store")
     return response

@@ -13,6 +13,13 @@ from models import Person, User, db
 bp = Blueprint("auth", __name__, template_folder="../../templates")
 
 
+def start_session(user):
+    """Sign in. Flask-Login's session-protection hash (`_id`, 128 characters) is
+    dropped: protection is off, and every poll would carry it in the cookie."""
+    login_user(user)
+    session.pop("_id", None)
+
+
 def safe_next(default):
     """Only a local path: never redirect to another site."""
     target = request.values.get("next") or ""
@@ -38,7 +45,7 @@ def register():
         except IntegrityError:
             form.username.errors.append(_("This username is taken; choose another."))
             return render_template("auth/register.html", form=form), 422
-        login_user(user)
+        start_session(user)
         return redirect(url_for("requests.index"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
@@ -62,7 +69,7 @@ def login():
         form.password.errors.append(error)
         return render_template("auth/login.html", form=form), 422
     User.record_login(user.id)
-    login_user(user)
+    start_session(user)
     if user.locale and "lang" not in session:
         session["lang"] = user.locale
     return redirect(safe_next(url_for("status.index")), 303)

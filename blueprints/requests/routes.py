@@ -1,7 +1,7 @@
 from io import BytesIO
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
+                   request, send_file, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -161,10 +161,17 @@ def status_panel(number):
     service_request = owned_or_404(number)
     context = page_context(service_request)
     if request.headers.get("X-Panel-Version") == context["panel_version"]:
-        return "", 204
+        return unchanged()
     response = render("requests/detail.html", "requests/_status_update.html", **context)
     response.set_etag(context["panel_version"])
     return response.make_conditional(request)
+
+
+def unchanged():
+    """An empty 204: no body, no Content-Type."""
+    response = make_response("", 204)
+    del response.headers["Content-Type"]
+    return response
 
 
 @bp.route("/<number>/documents/<int:document_id>")
