@@ -90,20 +90,23 @@ def make_user(username, number, role="resident", full_name="Amal Saad"):
     return user
 
 
+def make_resident(persons):
+    """A citizen "amal" linked to herself (the first of `persons`) and the others:
+    (name, id number, nationality) each."""
+    with db.connection_context():
+        user = make_user("amal", id_number(1, 12345678), full_name=persons[0][0])
+        for name, number, nationality in persons:
+            Person.create(sponsor_id_number=user.id_number, id_number=number or user.id_number,
+                          name=name, nationality=nationality)
+    return user
+
+
 @pytest.fixture
 def resident(app):
     """A citizen with herself and three linked persons."""
-    with db.connection_context():
-        user = make_user("amal", id_number(1, 12345678))
-        Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="Amal Saad",
-                      nationality="SA")
-        Person.create(sponsor_id_number=user.id_number, id_number=id_number(2, 11111111),
-                      name="Yusuf Yemeni", nationality="YE")
-        Person.create(sponsor_id_number=user.id_number, id_number=id_number(2, 22222222),
-                      name="Ravi Indian", nationality="IN")
-        Person.create(sponsor_id_number=user.id_number, id_number="3000000001",
-                      name="Sami Syrian", nationality="SY")
-    return user
+    return make_resident([("Amal Saad", None, "SA"), ("Yusuf Yemeni", id_number(2, 11111111), "YE"),
+                          ("Ravi Indian", id_number(2, 22222222), "IN"),
+                          ("Sami Syrian", "3000000001", "SY")])
 
 
 @pytest.fixture
@@ -137,5 +140,6 @@ def service_request(resident):
 
 
 @pytest.fixture
-def pdf():
-    return minimal_pdf("A test document")
+def signed_in(client, auth, resident):
+    auth.login()
+    return client

@@ -7,9 +7,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from blueprints.demo import minimal_pdf
+from blueprints.demo import id_number, minimal_pdf
 from models import ACCEPTED, UNDER_REVIEW, ServiceRequest, db
-from tests.conftest import PASSWORD, make_app, submit_request
+from tests.conftest import PASSWORD, make_app, make_resident, submit_request
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -44,15 +44,7 @@ def live(tmp_path):
 
 @pytest.fixture
 def e2e_resident(live):
-    from tests.conftest import Person, make_user
-    from blueprints.demo import id_number
-    with db.connection_context():
-        user = make_user("amal", id_number(1, 12345678))
-        Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="أمل سعد",
-                      nationality="SA")
-        Person.create(sponsor_id_number=user.id_number, id_number=id_number(2, 11111111),
-                      name="يوسف اليمني", nationality="YE")
-    return user
+    return make_resident([("أمل سعد", None, "SA"), ("يوسف اليمني", id_number(2, 11111111), "YE")])
 
 
 def sign_in(page, live):

@@ -26,12 +26,6 @@ def post_new(client, data):
     return client.post("/requests/new", data=data, content_type="multipart/form-data", headers=EN)
 
 
-@pytest.fixture
-def signed_in(client, auth, resident):
-    auth.login()
-    return client
-
-
 def test_new_request_page_lists_services_and_linked_persons(signed_in):
     page = signed_in.get("/requests/new", headers=EN).get_data(as_text=True)
     assert page.count('name="service"') == 9

@@ -6,12 +6,6 @@ from tests.conftest import submit_request
 EN = {"Accept-Language": "en"}
 
 
-@pytest.fixture
-def signed_in(client, auth, resident):
-    auth.login()
-    return client
-
-
 def test_inquiry_page_has_the_form(signed_in):
     page = signed_in.get("/inquiry", headers=EN).get_data(as_text=True)
     assert 'name="number"' in page and "Inquire about a request" in page
