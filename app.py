@@ -1,7 +1,7 @@
 """Tawasul: the application factory, its extensions, hooks and commands."""
 import os
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, abort, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -9,6 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from playhouse.db_url import connect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints import assets, commands, errors
 from blueprints.common import format_day, format_filesize, format_moment, hijri_date, nationality_name
@@ -57,6 +58,7 @@ def create_app(test_config=None):
         WTF_CSRF_TIME_LIMIT=None,  # a slow typist must not lose a long description
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PROXY_COUNT=0,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_LOGIN="10 per minute",
         RATELIMIT_HEADERS_ENABLED=False,
@@ -73,7 +75,11 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    if app.config["PROXY_COUNT"]:  # behind a TLS proxy: real client address and scheme
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
+                                x_proto=app.config["PROXY_COUNT"])
     db.initialize(open_database(app.config["DATABASE_URL"]))
+    app.before_request(refuse_nul)
     app.before_request(connect_db)
     app.teardown_request(close_db)
 
@@ -108,6 +114,13 @@ def open_database(url):
         return connect(url, pragmas={"foreign_keys": 1, "journal_mode": "wal",
                                      "busy_timeout": 10000, "synchronous": "normal"})
     return connect(url)
+
+
+def refuse_nul():
+    """A NUL character is never typed by a person, and PostgreSQL refuses it in text."""
+    values = list(request.args.values()) + list(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def connect_db():

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
 from blueprints.demo import DEMO_PASSWORD, load_demo  # noqa: E402
-from models import MODELS, Service, ServiceRequest, User, db  # noqa: E402
+from models import ServiceRequest, User, create_schema, db  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 PHONE = dict(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -32,8 +32,7 @@ def serve(poll_seconds):
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench",
                       "STATUS_POLL_SECONDS": poll_seconds})
     with db.connection_context():
-        db.create_tables(MODELS)
-        Service.sync_catalogue()
+        create_schema()
         load_demo()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

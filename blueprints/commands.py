@@ -9,8 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from blueprints.common import NATIONALITIES
-from models import (MODELS, STATUSES, InvalidNumber, Person, Service, ServiceRequest,
-                    TransitionError, db, parse_id_number, parse_request_number)
+from models import (ROLES, STATUSES, Draft, Holiday, InvalidNumber, Person, ServiceRequest,
+                    TransitionError, User, create_schema, db, parse_id_number,
+                    parse_request_number)
 
 
 @click.command("init-db")
@@ -18,8 +19,7 @@ from models import (MODELS, STATUSES, InvalidNumber, Person, Service, ServiceReq
 @with_appcontext
 def init_db(demo):
     """Create the tables and the service catalogue (safe to run again)."""
-    db.create_tables(MODELS, safe=True)
-    Service.sync_catalogue()
+    create_schema()
     click.echo("Database ready.")
     if demo:
         from blueprints.demo import load_demo
@@ -96,10 +96,66 @@ def set_status(number, status, reason):
         service_request = ServiceRequest.get_or_none(ServiceRequest.number == parse_request_number(number))
         if service_request is None:
             raise click.ClickException(f"No request {number}.")
-        service_request.change_status(status, reason=reason)
+        service_request.change_status(status, message=reason)
     except (InvalidNumber, TransitionError) as error:
         raise click.ClickException(str(error))
     click.echo(f"Request {service_request.number} is now {status}.")
+
+
+drafts = AppGroup("drafts", help="Requests being written.")
+
+
+@drafts.command("purge")
+@click.option("--days", default=7, show_default=True, help="Remove drafts untouched for this long.")
+def purge_drafts(days):
+    """Remove abandoned drafts and their files (run daily from cron)."""
+    click.echo(f"Removed {Draft.purge_older_than(days)} draft(s).")
+
+
+staff = AppGroup("staff", help="Officers and supervisors.")
+
+
+@staff.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["officer", "supervisor"]), default="officer")
+@click.option("--name", "full_name", default=None, help="Full name shown to colleagues.")
+@click.password_option(help="Asked for when not given; also read from standard input.")
+def create_staff(username, role, full_name, password):
+    """Create a staff account."""
+    if len(password) < 10:
+        raise click.ClickException("The password needs at least 10 characters.")
+    if User.get_or_none(User.username == username):
+        raise click.ClickException(f"The username {username} is taken.")
+    user = User(username=username, full_name=full_name or username, role=role)
+    user.set_password(password)
+    user.save()
+    click.echo(f"Created {role} {username}.")
+
+
+@staff.command("disable")
+@click.argument("username")
+def disable_staff(username):
+    """Disable a staff account: no sign-in, and its open sessions stop working."""
+    changed = User.update(disabled=True).where(
+        (User.username == username) & (User.role.in_(ROLES[1:]))).execute()
+    if not changed:
+        raise click.ClickException(f"No staff account {username}.")
+    click.echo(f"Disabled {username}.")
+
+
+holidays = AppGroup("holidays", help="Public holidays, which do not count for the deadline.")
+
+
+@holidays.command("add")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("name")
+def add_holiday(day, name):
+    """Add a holiday (YYYY-MM-DD NAME) and move the deadlines of open requests."""
+    with db.atomic():
+        if not Holiday.update(name=name).where(Holiday.day == day.date()).execute():
+            Holiday.create(day=day.date(), name=name)
+    moved = ServiceRequest.reschedule_open()
+    click.echo(f"Holiday {day.date()} added; {moved} deadline(s) moved.")
 
 
 translate = AppGroup("translate", help="Extract, update and compile the catalogues.")
@@ -115,7 +171,7 @@ def translate_extract():
     """Extract messages and update the ar and en catalogues."""
     pybabel("extract", "-F", "translations/babel.cfg", "-k", "_l", "-k", "lazy_ngettext:1,2",
             "--no-location", "--sort-output", "-o", "translations/messages.pot", ".")
-    pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching")
+    pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching", "--ignore-obsolete")
 
 
 @translate.command("compile")
@@ -127,4 +183,7 @@ def init_app(app):
     app.cli.add_command(init_db)
     app.cli.add_command(persons)
     app.cli.add_command(requests_cli)
+    app.cli.add_command(drafts)
+    app.cli.add_command(staff)
+    app.cli.add_command(holidays)
     app.cli.add_command(translate)

@@ -25,6 +25,19 @@ def render(page, fragment, status=200, **context):
     return response
 
 
+def shown_version_is(version):
+    """True when a poller says it already shows `version` (header X-Shown-Version)."""
+    return request.headers.get("X-Shown-Version") == version
+
+
+def unchanged():
+    """The answer to a poll when nothing changed: an empty 204, no Content-Type.
+    htmx 4 does not swap a 204, so the page is left as it is."""
+    response = make_response("", 204)
+    del response.headers["Content-Type"]
+    return response
+
+
 def staff_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):

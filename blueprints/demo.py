@@ -83,12 +83,12 @@ def load_demo():
                                 "My relative's visit visa ends soon and he is still in treatment at the "
                                 "hospital; I ask to extend it by one month.", 9)
         accepted.change_status(UNDER_REVIEW)
-        accepted.change_status(ACCEPTED, reason="The extension was granted for 30 days.")
+        accepted.change_status(ACCEPTED, message="The extension was granted for 30 days.")
         rejected = file_request(owner, driver, "profession",
                                 "I ask to change my driver's profession to a mechanic as he has a "
                                 "certificate in car repair.", 12)
         rejected.change_status(UNDER_REVIEW)
-        rejected.change_status(REJECTED, reason="The certificate attached is not attested; attach an "
+        rejected.change_status(REJECTED, message="The certificate attached is not attested; attach an "
                                                 "attested certificate in a new request.")
         other = make_resident("demo2", "سارة علي الشهري", id_number(1, 98765432))
         file_request(other, Person.linked_by_number(other, other.id_number), "passport",

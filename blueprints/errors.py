@@ -13,7 +13,7 @@ MESSAGES = {
     404: (_l("Not found"),
           _l("There is nothing at this address in your account. Check the number or go back to your requests.")),
     405: (_l("This action is not possible here"), _l("Go back and use the buttons on the page.")),
-    413: (_l("The files are too large"),
+    413: (_l("What you sent is too large"),
           _l("Each document may be at most 5 MB, and at most 5 documents in all. Nothing was sent: "
              "go back, choose smaller files (a photo at lower quality, or a PDF of fewer pages) and try again.")),
     429: (_l("Too many attempts"),

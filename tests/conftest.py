@@ -5,7 +5,7 @@ import pytest
 
 from app import create_app
 from blueprints.demo import id_number, minimal_pdf
-from models import MODELS, Draft, Person, Service, ServiceRequest, User, db
+from models import MODELS, Draft, Person, Service, ServiceRequest, User, create_schema, db
 
 PG_URL = os.environ.get("TAWASUL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TAWASUL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -37,8 +37,7 @@ def make_app(url, **extra):
     with app.app_context(), db.connection_context():
         if not url.startswith("sqlite"):
             db.drop_tables(MODELS, safe=True, cascade=True)
-        db.create_tables(MODELS)
-        Service.sync_catalogue()
+        create_schema()
     return app
 
 

@@ -152,3 +152,13 @@ def test_forms_need_a_csrf_token(app, resident):
     assert response.status_code == 303
 
 
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/auth/login", {"username": "a\x00b", "password": "x"}),
+    ("/auth/register", dict(GOOD, username="a\x00b")),
+])
+def test_a_nul_character_is_a_clear_400_on_every_engine(client, path, data):
+    response = client.post(path, data=data, headers={"Accept-Language": "en"})
+    assert response.status_code == 400 and "not right" in response.get_data(as_text=True)
+    assert client.get("/inquiry?number=%00").status_code in (302, 400)

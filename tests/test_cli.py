@@ -57,9 +57,12 @@ def test_set_status_moves_a_request_and_records_it(runner, service_request):
 def test_set_status_refuses_what_the_rules_refuse(runner, service_request):
     result = runner.invoke(args=["requests", "set-status", service_request.number, REJECTED])
     assert result.exit_code != 0 and "needs a reason" in result.output
+    result = runner.invoke(args=["requests", "set-status", service_request.number, ACCEPTED, "--reason", "ok"])
+    assert result.exit_code != 0 and "cannot become" in result.output  # decide only under review
+    runner.invoke(args=["requests", "set-status", service_request.number, UNDER_REVIEW])
     runner.invoke(args=["requests", "set-status", service_request.number, ACCEPTED, "--reason", "ok"])
     result = runner.invoke(args=["requests", "set-status", service_request.number, UNDER_REVIEW])
-    assert result.exit_code != 0 and "cannot become" in result.output
+    assert result.exit_code != 0 and "a decision is final" in result.output
     result = runner.invoke(args=["requests", "set-status", "123", UNDER_REVIEW])
     assert result.exit_code != 0 and "exactly 9 digits" in result.output
 

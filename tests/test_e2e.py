@@ -97,7 +97,7 @@ def test_resident_sends_a_request_and_watches_it_change_in_place(browser, live, 
     playwright_api.expect(badge).to_have_text("قيد الدراسة", timeout=POLL * 4000)
     playwright_api.expect(page.locator("#timeline li")).to_have_count(2)
     with db.connection_context():
-        ServiceRequest.get(ServiceRequest.number == number).change_status(ACCEPTED, reason="تم التمديد 30 يوما.")
+        ServiceRequest.get(ServiceRequest.number == number).change_status(ACCEPTED, message="تم التمديد 30 يوما.")
     playwright_api.expect(badge).to_have_text("مقبول", timeout=POLL * 4000)
     assert "تم التمديد 30 يوما." in page.inner_text("#status-panel")
     assert page.evaluate("window.sameDocument") is True  # no navigation, no reload

@@ -143,21 +143,22 @@ def test_status_changes_follow_the_rules_and_append_events(service_request):
     reviewed = service_request.change_status(UNDER_REVIEW)
     assert reviewed.status == UNDER_REVIEW and reviewed.version == service_request.version + 1
     with pytest.raises(TransitionError, match="reason"):
-        reviewed.change_status(REJECTED, reason="  ")
-    decided = reviewed.change_status(ACCEPTED, reason="All documents are in order.")
+        reviewed.change_status(REJECTED, message="  ")
+    decided = reviewed.change_status(ACCEPTED, message="All documents are in order.")
     assert decided.is_final and decided.decided_at and decided.reason == "All documents are in order."
-    with pytest.raises(TransitionError, match="cannot become"):
-        decided.change_status(REJECTED, reason="changed my mind")
+    with pytest.raises(TransitionError, match="a decision is final"):
+        decided.change_status(REJECTED, message="changed my mind")
     kinds = [(e.kind, e.status) for e in Event.timeline(service_request)]
     assert kinds == [("submitted", "received"), ("status", UNDER_REVIEW), ("status", ACCEPTED)]
 
 
 def test_a_stale_object_cannot_decide_twice(service_request):
     """The status check is in the UPDATE: a copy loaded before the first decision loses."""
+    service_request.change_status(UNDER_REVIEW)
     stale = ServiceRequest.get_by_id(service_request.id)
-    service_request.change_status(ACCEPTED, reason="ok")
+    service_request.change_status(ACCEPTED, message="ok")
     with pytest.raises(TransitionError):
-        stale.change_status(REJECTED, reason="no")
+        stale.change_status(REJECTED, message="no")
     assert ServiceRequest.get_by_id(service_request.id).status == ACCEPTED
 
 

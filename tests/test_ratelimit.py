@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import REDIS_URL, make_app, need_service
+from tests.conftest import PASSWORD, REDIS_URL, make_app, need_service
 
 SCRIPT = """
 import sys
@@ -49,3 +49,26 @@ def test_sign_in_attempts_are_limited_across_processes(limited):
 def test_reading_the_sign_in_page_is_not_limited(limited):
     client = limited[0].test_client()
     assert all(client.get("/auth/login").status_code == 200 for _ in range(6))
+
+
+def test_successful_sign_ins_do_not_use_up_the_limit(tmp_path):
+    from tests.conftest import make_resident
+    app = make_app(f"sqlite:///{tmp_path / 'ok.sqlite'}", RATELIMIT_ENABLED=True,
+                   RATELIMIT_LOGIN="2 per minute", RATELIMIT_STORAGE_URI="memory://")
+    make_resident([("Amal Saad", None, "SA")])
+    client = app.test_client()
+    for _ in range(4):
+        assert client.post("/auth/login", data={"username": "amal", "password": PASSWORD}).status_code == 303
+        client.post("/auth/logout")
+
+
+def test_behind_a_proxy_each_client_has_its_own_limit(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'px.sqlite'}", RATELIMIT_ENABLED=True, PROXY_COUNT=1,
+                   RATELIMIT_LOGIN="2 per minute", RATELIMIT_STORAGE_URI="memory://")
+    client = app.test_client()
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        for expected in (422, 422, 429):
+            response = client.post("/auth/login", data={"username": "x", "password": "y"},
+                                   environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                                   headers={"X-Forwarded-For": address})
+            assert response.status_code == expected

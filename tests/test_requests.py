@@ -138,7 +138,7 @@ def test_an_oversized_upload_gets_a_friendly_page(app, signed_in, resident):
     response = post_new(signed_in, form(resident, files=(("a.pdf", b"%PDF-" + b"0" * 4096),)))
     assert response.status_code == 413
     page = response.get_data(as_text=True)
-    assert "<html" in page and "The files are too large" in page
+    assert "<html" in page and "What you sent is too large" in page
 
 
 def test_uploaded_files_survive_a_failed_check(signed_in, resident):
@@ -220,12 +220,12 @@ def test_malformed_numbers_in_urls_are_not_found(signed_in, number):
 def panel(client, service_request, version=None):
     headers = dict(HX)
     if version:
-        headers["X-Panel-Version"] = version
+        headers["X-Shown-Version"] = version
     return client.get(f"/requests/{service_request.number}/status", headers=headers)
 
 
 def version_in(html):
-    return re.search(r'"X-Panel-Version": "([^"]+)"', html).group(1)
+    return re.search(r'"X-Shown-Version": "([^"]+)"', html).group(1)
 
 
 def test_plain_get_of_the_panel_url_is_a_whole_page(signed_in, service_request):
@@ -258,7 +258,8 @@ def test_a_changed_status_returns_the_new_panel_and_timeline(signed_in, service_
 
 
 def test_a_final_status_stops_polling_and_shows_the_reason(signed_in, service_request):
-    service_request.change_status(REJECTED, reason="The photo is not clear.")
+    service_request.change_status(UNDER_REVIEW)
+    service_request.change_status(REJECTED, message="The photo is not clear.")
     html = panel(signed_in, service_request, "stale").get_data(as_text=True)
     assert "hx-get" not in html and "hx-trigger" not in html and "data-poll" not in html
     assert "The photo is not clear." in html
@@ -277,16 +278,47 @@ def test_plain_panel_get_answers_304_to_its_etag(signed_in, service_request):
     etag = first.headers["ETag"]
     again = signed_in.get(f"/requests/{service_request.number}/status", headers={**HX, "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
-    service_request.change_status(ACCEPTED, reason="ok")
+    service_request.change_status(UNDER_REVIEW)
+    service_request.change_status(ACCEPTED, message="ok")
     assert signed_in.get(f"/requests/{service_request.number}/status",
                          headers={**HX, "If-None-Match": etag}).status_code == 200
 
 
 def test_timeline_lists_every_change(signed_in, service_request):
     service_request.change_status(UNDER_REVIEW)
-    service_request.change_status(ACCEPTED, reason="Approved.")
+    service_request.change_status(ACCEPTED, message="Approved.")
     assert [e.status for e in Event.timeline(service_request)] == ["received", UNDER_REVIEW, ACCEPTED]
     page = signed_in.get(f"/requests/{service_request.number}", headers=EN).get_data(as_text=True)
-    assert page.count("<li><time") == 3 and "Approved." in page
+    assert page.count("<time ") == 3 and "Approved." in page
 
 
+
+
+def test_huge_ids_are_refused_not_crashed(signed_in, resident, service_request):
+    response = post_new(signed_in, form(resident, remove=["99999999999999999999999"]))
+    assert response.status_code == 303 and Draft.get().file_count() == 1
+    url = f"/requests/{service_request.number}/documents/99999999999999999999999"
+    assert signed_in.get(url).status_code == 404
+
+
+def test_a_resident_keeps_only_a_few_drafts(signed_in, resident):
+    for _ in range(5):
+        post_new(signed_in, form(resident))
+    assert Draft.select().count() == Draft.KEEP_PER_OWNER
+
+
+def test_a_late_second_confirmation_finds_the_request(signed_in, resident, monkeypatch):
+    """The draft is gone because the first confirmation turned it into the request."""
+    post_new(signed_in, form(resident))
+    token = Draft.get().token
+    first = signed_in.post("/requests/new/confirm", data={"draft": token})
+    import blueprints.requests.routes as routes
+    original = ServiceRequest.get_or_none
+    calls = []
+
+    def miss_first_lookup(*args, **kwargs):
+        calls.append(1)
+        return None if len(calls) == 1 else original(*args, **kwargs)
+    monkeypatch.setattr(routes.ServiceRequest, "get_or_none", miss_first_lookup)
+    again = signed_in.post("/requests/new/confirm", data={"draft": token})
+    assert again.headers["Location"] == first.headers["Location"]

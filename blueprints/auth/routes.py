@@ -56,7 +56,7 @@ def login_limit():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 303)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("requests.index"))

@@ -63,7 +63,7 @@ class RequestForm(FlaskForm):
     person = RadioField(_l("The person this request is about"), validate_choice=False)
     id_number = StringField(_l("Or type the person's identity number"))
     description = TextAreaField(_l("Describe the problem in detail"))
-    documents = MultipleFileField(_l("Add documents (PDF, JPEG or PNG, at most 5 MB each)"))
+    documents = MultipleFileField(_l("Add documents"))
     remove = MultiCheckboxField(_l("Remove"), coerce=int, validate_choice=False)
 
     def setup(self, user, draft, from_draft):
@@ -132,3 +132,15 @@ class RequestForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     draft = HiddenField()
+
+
+class AnswerForm(FlaskForm):
+    """The resident's answer when a request was returned for more information."""
+    message = TextAreaField(_l("Your answer"))
+    documents = MultipleFileField(_l("Add documents"))
+
+    def validate_message(self, field):
+        field.data = (field.data or "").strip()
+        if len(field.data) > DESCRIPTION_MAX:
+            raise ValidationError(_l("The answer may have at most %(max)d characters (now %(count)d).",
+                                     max=DESCRIPTION_MAX, count=len(field.data)))

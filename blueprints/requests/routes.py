@@ -1,17 +1,18 @@
 from io import BytesIO
 
-from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
-                   request, send_file, url_for)
+from flask import (Blueprint, abort, current_app, redirect, render_template, request,
+                   send_file, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.common import render
-from blueprints.requests.forms import ConfirmForm, RequestForm, clean_filename, sniff
-from models import (Document, Draft, Event, InvalidNumber, ServiceRequest, db,
+from blueprints.common import render, shown_version_is, unchanged
+from blueprints.requests.forms import AnswerForm, ConfirmForm, RequestForm, clean_filename, sniff
+from models import (RETURNED, Document, Draft, Event, InvalidNumber, ServiceRequest, db,
                     parse_request_number, utcnow)
 
 bp = Blueprint("requests", __name__, template_folder="../../templates")
+MAX_ID = 2 ** 63  # larger ids cannot exist, and SQLite refuses to compare with them
 
 
 @bp.before_request
@@ -29,7 +30,7 @@ def index():
 def new():
     form = RequestForm()
     token = form.draft.data if form.is_submitted() else request.args.get("draft")
-    draft = Draft.of_owner(current_user, token) or Draft(owner=current_user)
+    draft = Draft.of_owner(current_user, token) or Draft.start(current_user)
     form.setup(current_user, draft, from_draft=not form.is_submitted())
     if not form.is_submitted():
         return render_new(form, draft)
@@ -58,7 +59,7 @@ def save_draft(form, draft):
         draft.updated_at = utcnow()
         draft.save()
         if form.remove.data:
-            draft.remove_files(form.remove.data)
+            draft.remove_files([i for i in form.remove.data if 0 < i < MAX_ID])
         problems = store_uploads(draft, request.files.getlist(form.documents.name))
     form.documents.errors = list(form.documents.errors or []) + problems
     form.draft.data = draft.token
@@ -66,15 +67,25 @@ def save_draft(form, draft):
 
 def store_uploads(draft, uploads):
     """Add each acceptable upload to the draft; return a message for each refused one."""
-    limit, max_bytes = current_app.config["MAX_DOCUMENTS"], current_app.config["MAX_DOCUMENT_BYTES"]
-    count, problems = draft.file_count(), []
+    accepted, problems = read_uploads(uploads, current_app.config["MAX_DOCUMENTS"] - draft.file_count())
+    for name, content_type, data in accepted:
+        draft.add_file(name, content_type, data)
+    return problems
+
+
+def read_uploads(uploads, room):
+    """([(name, content type, bytes)], [problem]) for the uploaded files: PDF, JPEG or
+    PNG by their content, at most 5 MB each, at most `room` of them."""
+    max_bytes = current_app.config["MAX_DOCUMENT_BYTES"]
+    limit = current_app.config["MAX_DOCUMENTS"]
+    accepted, problems = [], []
     for upload in uploads:
         if not upload.filename:
             continue  # an empty file input
         name = upload.filename
         data = upload.read(max_bytes + 1)
         kind = sniff(data)
-        if count >= limit:
+        if len(accepted) >= room:
             problems.append(_("At most %(limit)d documents: “%(name)s” was not added.", limit=limit, name=name))
         elif len(data) > max_bytes:
             problems.append(_("“%(name)s” is larger than 5 MB: choose a smaller file.", name=name))
@@ -83,9 +94,8 @@ def store_uploads(draft, uploads):
         elif kind is None:
             problems.append(_("“%(name)s” is not a PDF, JPEG or PNG file.", name=name))
         else:
-            draft.add_file(clean_filename(name, kind[1]), kind[0], data)
-            count += 1
-    return problems
+            accepted.append((clean_filename(name, kind[1]), kind[0], data))
+    return accepted, problems
 
 
 def complete_draft(token):
@@ -117,9 +127,13 @@ def confirm():
                                       & (ServiceRequest.owner == current_user.id))
     if done is None:
         draft = complete_draft(form.draft.data)
-        if draft is None:
+        if draft is not None:
+            done = ServiceRequest.submit(draft)
+        else:  # a second confirmation may find the draft already turned into the request
+            done = ServiceRequest.get_or_none((ServiceRequest.draft_token == form.draft.data)
+                                              & (ServiceRequest.owner == current_user.id))
+        if done is None:
             return redirect(url_for("requests.new", draft=form.draft.data), 303)
-        done = ServiceRequest.submit(draft)
     return redirect(url_for("requests.confirmation", number=done.number), 303)
 
 
@@ -139,19 +153,35 @@ def confirmation(number):
     return render_template("requests/confirmation.html", r=owned_or_404(number))
 
 
-def page_context(service_request):
+def page_context(service_request, answer_form=None):
     return dict(r=service_request, events=list(Event.timeline(service_request)),
                 documents=list(Document.listing(service_request)),
-                panel_version=panel_version(service_request))
-
-
-def panel_version(service_request):
-    return f"{service_request.version}-{get_locale().language}"
+                panel_version=f"{service_request.version}-{get_locale().language}",
+                answer_form=answer_form or AnswerForm())
 
 
 @bp.route("/<number>")
 def detail(number):
     return render_template("requests/detail.html", **page_context(owned_or_404(number)))
+
+
+@bp.route("/<number>/answer", methods=["POST"])
+def answer(number):
+    """The resident answers a request returned for more information."""
+    service_request = owned_or_404(number)
+    form = AnswerForm()
+    if service_request.status != RETURNED:
+        form.message.errors = [_("This request is not waiting for your answer.")]
+    elif form.validate_on_submit():
+        files, problems = read_uploads(request.files.getlist(form.documents.name),
+                                       current_app.config["MAX_DOCUMENTS"])
+        form.documents.errors = problems
+        if not problems and not (files or form.message.data):
+            form.message.errors = [_("Write an answer or attach a document.")]
+        if not form.message.errors and not problems:
+            service_request.answer(current_user, form.message.data, files)
+            return redirect(url_for("requests.detail", number=service_request.number), 303)
+    return render_template("requests/detail.html", **page_context(service_request, form)), 422
 
 
 @bp.route("/<number>/status")
@@ -160,23 +190,18 @@ def status_panel(number):
     when nothing changed; htmx then leaves the panel alone."""
     service_request = owned_or_404(number)
     context = page_context(service_request)
-    if request.headers.get("X-Panel-Version") == context["panel_version"]:
+    if shown_version_is(context["panel_version"]):
         return unchanged()
     response = render("requests/detail.html", "requests/_status_update.html", **context)
     response.set_etag(context["panel_version"])
     return response.make_conditional(request)
 
 
-def unchanged():
-    """An empty 204: no body, no Content-Type."""
-    response = make_response("", 204)
-    del response.headers["Content-Type"]
-    return response
-
-
 @bp.route("/<number>/documents/<int:document_id>")
 def document(number, document_id):
     service_request = owned_or_404(number)
+    if document_id >= MAX_ID:
+        abort(404)
     found = Document.get_or_none((Document.id == document_id) & (Document.request == service_request))
     if found is None:
         abort(404)
