@@ -2,7 +2,7 @@
 import os
 
 from flask import Flask, abort, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_percent, get_locale
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -12,7 +12,8 @@ from playhouse.db_url import connect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints import assets, commands, errors
-from blueprints.common import format_day, format_filesize, format_moment, hijri_date, nationality_name
+from blueprints.common import (format_day, format_filesize, format_hours, format_moment, hijri_date,
+                               nationality_name)
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db
 
 LANGUAGES = ("ar", "en")
@@ -51,6 +52,7 @@ def create_app(test_config=None):
         MAX_DOCUMENTS=5,
         MAX_DOCUMENT_BYTES=5 * 1024 * 1024,
         STATUS_POLL_SECONDS=10,
+        QUEUE_POLL_SECONDS=30,
         NOJS_REFRESH_SECONDS=60,
         BABEL_DEFAULT_LOCALE="ar",
         BABEL_DEFAULT_TIMEZONE="Asia/Riyadh",
@@ -94,17 +96,20 @@ def create_app(test_config=None):
 
     from blueprints.auth import bp as auth_bp
     from blueprints.requests import bp as requests_bp
+    from blueprints.staff import bp as staff_bp
     from blueprints.status import bp as status_bp
     app.register_blueprint(status_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(requests_bp, url_prefix="/requests")
+    app.register_blueprint(staff_bp, url_prefix="/staff")
     assets.init_app(app)
     errors.init_app(app)
 
     app.after_request(security_headers)
     app.context_processor(template_globals)
     app.jinja_env.filters.update(day=format_day, moment=format_moment, hijri=hijri_date,
-                                  filesize=format_filesize, nationality=nationality_name)
+                                  filesize=format_filesize, nationality=nationality_name,
+                                  duration=format_hours, percent=format_percent)
     commands.init_app(app)
     return app
 

@@ -74,6 +74,15 @@ def format_moment(moment):
     return format_datetime(moment, "d MMM y, HH:mm")
 
 
+def format_hours(hours):
+    """A time to decision: '5 h' under two days, else '3.5 days'."""
+    if hours is None:
+        return "–"
+    if hours < 48:
+        return _("%(hours)s h", hours=format_decimal(round(hours)))
+    return _("%(days)s days", days=format_decimal(round(hours / 24, 1)))
+
+
 def format_filesize(size):
     """'340 KB' or '1.2 MB' in the user's language."""
     if size < 1024 * 1024:

@@ -1,9 +1,14 @@
-"""Demo data for `flask init-db --demo`: two residents, linked persons and one
-request in each status."""
+"""Demo data for `flask init-db --demo`: residents with linked persons, a request in
+each status for `demo`, staff accounts, and a few hundred requests spread over six
+weeks for the queue and the figures."""
 import datetime as dt
+import random
 
-from models import (ACCEPTED, REJECTED, UNDER_REVIEW, Draft, Event, Person, Service, ServiceRequest,
-                    User, add_working_days, db, luhn_digit, riyadh_date, utcnow)
+from werkzeug.security import generate_password_hash
+
+from models import (ACCEPTED, OPEN_STATUSES, RECEIVED, REJECTED, RETURNED, UNDER_REVIEW, Audit,
+                    Document, Draft, Event, Person, Reason, Service, ServiceRequest, User, db,
+                    due_date, luhn_digit, new_request_number, riyadh_date, utcnow)
 
 DEMO_PASSWORD = "tawasul-demo-2026"
 
@@ -34,12 +39,17 @@ def minimal_pdf(text="Tawasul document"):
     return bytes(out)
 
 
+def demo_user(**fields):
+    """A demo account with the demo password (hashed once: hashing is slow on purpose)."""
+    if not hasattr(demo_user, "hash"):
+        demo_user.hash = generate_password_hash(DEMO_PASSWORD)
+    return User.create(password_hash=demo_user.hash, **fields)
+
+
 def make_resident(username, full_name, number, nationality="SA"):
     user = User.get_or_none(User.username == username)
     if user is None:
-        user = User(username=username, full_name=full_name, id_number=number)
-        user.set_password(DEMO_PASSWORD)
-        user.save()
+        user = demo_user(username=username, full_name=full_name, id_number=number)
     Person.get_or_create(sponsor_id_number=number, id_number=number,
                          defaults=dict(name=full_name, nationality=nationality))
     return user
@@ -56,8 +66,8 @@ def file_request(owner, person, service_code, description, days_ago):
     draft.add_file("passport-copy.pdf", "application/pdf", minimal_pdf("Passport copy"))
     created = ServiceRequest.submit(draft)
     when = utcnow() - dt.timedelta(days=days_ago)
-    ServiceRequest.update(submitted_at=when, updated_at=when,
-                          due_on=add_working_days(riyadh_date(when), 7)).where(
+    ServiceRequest.update(submitted_at=when, submitted_on=riyadh_date(when), updated_at=when,
+                          due_on=due_date(riyadh_date(when))).where(
         ServiceRequest.id == created.id).execute()
     Event.update(at=when).where(Event.request == created).execute()
     return ServiceRequest.get_by_id(created.id)
@@ -93,3 +103,76 @@ def load_demo():
         other = make_resident("demo2", "سارة علي الشهري", id_number(1, 98765432))
         file_request(other, Person.linked_by_number(other, other.id_number), "passport",
                      "أرغب في إصدار جواز سفر لأول مرة لأنني سأسافر للدراسة في الخارج.", 1)
+        officer = make_staff("noura", "نورة الحربي", "officer")
+        make_staff("khalid", "Khalid Al-Otaibi", "officer")
+        make_staff("fahad", "فهد الدوسري", "supervisor")
+        returned = file_request(owner, worker, "huroob",
+                                "An absence report was filed against my worker by mistake while he was on "
+                                "approved leave; please cancel it.", 4)
+        returned.change_status(UNDER_REVIEW, actor=officer)
+        returned.change_status(RETURNED, actor=officer,
+                               message="Attach the approved leave letter with the dates of the leave.")
+        load_volume(officer)
+
+
+def make_staff(username, full_name, role):
+    return demo_user(username=username, full_name=full_name, role=role)
+
+
+def load_volume(officer, count=300, days=42, seed=7):
+    """`count` requests from 20 residents over the last `days` days: most older ones
+    decided (some late), recent ones open, a few open past their deadline."""
+    rng = random.Random(seed)
+    officers = list(User.select().where(User.role == "officer")) or [officer]
+    services = list(Service.ordered())
+    reasons = {kind: list(Reason.select().where(Reason.kind == kind)) for kind in ("accept", "reject")}
+    persons = []
+    for index in range(20):
+        owner = make_resident(f"resident{index:02d}", f"Resident {index:02d}", id_number(1, 40000000 + index))
+        persons.append((owner, Person.linked_by_number(owner, owner.id_number)))
+        worker = link(owner, f"Worker {index:02d}", id_number(2, 60000000 + index), rng.choice(["YE", "SY", "IN", "EG"]))
+        persons.append((owner, worker))
+    document = minimal_pdf("Demo document")
+    now = utcnow()
+    for _ in range(count):
+        owner, person = rng.choice(persons)
+        submitted = now - dt.timedelta(days=rng.uniform(0, days))
+        age_days = (now - submitted).days
+        created = ServiceRequest.create(
+            number=new_request_number(), owner=owner, person=person, service=rng.choice(services),
+            description="Demo request: " + rng.choice(["renewal needed before travel.",
+                                                      "correction of the recorded details.",
+                                                      "please review the attached documents."]) * 2,
+            submitted_at=submitted, submitted_on=riyadh_date(submitted), updated_at=submitted,
+            due_on=due_date(riyadh_date(submitted)), draft_token=f"demo-{rng.random()}")
+        Document.create(request=created, name="documents.pdf", content_type="application/pdf",
+                        size=len(document), sha256="0" * 64, data=document, added_at=submitted)
+        Event.create(request=created, at=submitted, kind="submitted", status=RECEIVED)
+        settle(created, rng, officers, reasons, age_days, now)
+
+
+def settle(created, rng, officers, reasons, age_days, now):
+    """Give a demo request a plausible state for its age."""
+    decided_share = 0.9 if age_days > 12 else 0.5 if age_days > 4 else 0.1
+    officer = rng.choice(officers)
+    if rng.random() < decided_share:
+        decided_at = min(now, created.submitted_at + dt.timedelta(days=rng.uniform(0.5, min(age_days, 12) + 0.5)))
+        outcome = ACCEPTED if rng.random() < 0.7 else REJECTED
+        choice = rng.choice(reasons["accept" if outcome == ACCEPTED else "reject"])
+        ServiceRequest.update(status=outcome, assignee=officer, reason_choice=choice, decided_at=decided_at,
+                              decided_on=riyadh_date(decided_at), updated_at=decided_at,
+                              hours_to_decision=(decided_at - created.submitted_at).total_seconds() / 3600,
+                              version=3).where(ServiceRequest.id == created.id).execute()
+        Event.create(request=created, at=decided_at, kind="status", status=outcome, actor=officer,
+                     reason_choice=choice)
+        Audit.create(request=created, actor=officer, at=decided_at, action=outcome,
+                     from_status=UNDER_REVIEW, to_status=outcome, ip="127.0.0.1")
+    else:
+        status = rng.choice(OPEN_STATUSES[:2] * 3 + (RETURNED,))
+        assignee = officer if status != RECEIVED and rng.random() < 0.8 else None
+        ServiceRequest.update(status=status, assignee=assignee,
+                              paused_at=now if status == RETURNED else None).where(
+            ServiceRequest.id == created.id).execute()
+        if status == RETURNED:
+            Event.create(request=created, kind="status", status=RETURNED, actor=officer,
+                         message="Please attach a clearer copy of the passport.")

@@ -16,6 +16,7 @@ MESSAGES = {
     413: (_l("What you sent is too large"),
           _l("Each document may be at most 5 MB, and at most 5 documents in all. Nothing was sent: "
              "go back, choose smaller files (a photo at lower quality, or a PDF of fewer pages) and try again.")),
+    422: (_l("Please check what you entered"), _l("Go back and correct the form.")),
     429: (_l("Too many attempts"),
           _l("Please wait a minute before trying again.")),
     500: (_l("Something went wrong on our side"),
@@ -52,5 +53,5 @@ def unauthorized():
 
 def init_app(app):
     app.register_error_handler(CSRFError, handle_csrf)
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    for code in (400, 403, 404, 405, 413, 422, 429, 500):
         app.register_error_handler(code, handle)

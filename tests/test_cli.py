@@ -1,3 +1,5 @@
+import datetime as dt
+
 from blueprints.demo import id_number
 from models import ACCEPTED, REJECTED, UNDER_REVIEW, Event, Person, ServiceRequest, User
 
@@ -67,12 +69,21 @@ def test_set_status_refuses_what_the_rules_refuse(runner, service_request):
     assert result.exit_code != 0 and "exactly 9 digits" in result.output
 
 
-def test_demo_data_has_a_request_in_each_status(runner):
+def test_demo_data_has_a_request_in_each_status_and_a_real_looking_queue(runner):
     result = runner.invoke(args=["init-db", "--demo"])
     assert result.exit_code == 0, result.output
     demo = User.get(User.username == "demo")
     statuses = {r.status for r in ServiceRequest.select().where(ServiceRequest.owner == demo)}
-    assert statuses == {"received", "under_review", "accepted", "rejected"}
+    assert statuses == {"received", "under_review", "returned", "accepted", "rejected"}
     assert Person.select().where(Person.sponsor_id_number == demo.id_number).count() == 5
+    assert {u.role for u in User.select()} == {"resident", "officer", "supervisor"}
+    requests = ServiceRequest.select()
+    assert requests.count() >= 300
+    days = {r.submitted_on for r in requests}
+    assert max(days) - min(days) >= dt.timedelta(days=28)
+    overdue = requests.where(ServiceRequest.decided_at.is_null() & (ServiceRequest.due_on < dt.date.today())
+                             & (ServiceRequest.status != "returned"))
+    assert overdue.count() >= 5
+    users = User.select().count()
     assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0  # safe to run twice
-    assert User.select().count() == 2
+    assert User.select().count() == users

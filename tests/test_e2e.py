@@ -9,7 +9,7 @@ from werkzeug.serving import make_server
 
 from blueprints.demo import id_number, minimal_pdf
 from models import ACCEPTED, UNDER_REVIEW, ServiceRequest, db
-from tests.conftest import PASSWORD, make_app, make_resident, submit_request
+from tests.conftest import PASSWORD, make_app, make_resident, make_user, submit_request
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -47,12 +47,12 @@ def e2e_resident(live):
     return make_resident([("أمل سعد", None, "SA"), ("يوسف اليمني", id_number(2, 11111111), "YE")])
 
 
-def sign_in(page, live):
+def sign_in(page, live, username="amal", lands_on="/requests/"):
     page.goto(f"{live}/auth/login")
-    page.fill("#username", "amal")
+    page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("main button")
-    page.wait_for_url(f"{live}/requests/")
+    page.wait_for_url(f"{live}{lands_on}")
 
 
 def status_requests(page):
@@ -142,3 +142,48 @@ def test_without_javascript_the_page_refreshes_itself(browser, live, e2e_residen
         ServiceRequest.get_by_id(created.id).change_status(UNDER_REVIEW)
     playwright_api.expect(page.locator("#status-panel .badge")).to_have_text("Under review", timeout=6000)
     context.close()
+
+
+def test_officer_returns_resident_answers_officer_accepts(browser, live, e2e_resident, tmp_path):
+    """Each officer step shows on the resident's open page in place."""
+    created = submit_request(e2e_resident, person_name="يوسف اليمني", service="huroob")
+    make_user("noura", None, role="officer", full_name="Noura")
+    resident = browser.new_context(locale="ar-SA").new_page()
+    sign_in(resident, live)
+    resident.goto(f"{live}/requests/{created.number}")
+    resident.evaluate("window.sameDocument = true")
+    officer = browser.new_context(locale="en-US").new_page()
+    sign_in(officer, live, "noura", "/staff/")
+    officer.goto(f"{live}/staff/requests/{created.number}")
+    badge = resident.locator("#status-panel .badge")
+    wait = dict(timeout=POLL * 4000)
+
+    officer.click("text=Start the review")
+    officer.wait_for_load_state()
+    playwright_api.expect(badge).to_have_text("قيد الدراسة", **wait)
+    officer.fill("#message", "Attach the approved leave letter.")
+    officer.click("text=Return to the applicant")
+    officer.wait_for_load_state()
+    playwright_api.expect(badge).to_contain_text("لاستكمال المعلومات", **wait)
+    assert "Attach the approved leave letter." in resident.inner_text("#status-panel")
+    assert resident.evaluate("window.sameDocument") is True
+
+    letter = tmp_path / "leave-letter.pdf"
+    letter.write_bytes(minimal_pdf("Leave letter"))
+    resident.fill("#status-panel textarea", "الخطاب مرفق.")
+    resident.set_input_files("#status-panel input[type=file]", str(letter))
+    resident.click("#status-panel button")
+    resident.wait_for_load_state()
+    playwright_api.expect(badge).to_have_text("قيد الدراسة", **wait)
+    assert "leave-letter.pdf" in resident.inner_text("main")
+    resident.evaluate("window.sameDocument = true")
+
+    officer.reload()
+    assert "leave-letter.pdf" in officer.inner_text("main") and "الخطاب مرفق." in officer.inner_text("main")
+    officer.check("input[name=decision][value=accepted]")
+    officer.select_option("#reason_choice", label="The absence report has been cancelled.")
+    officer.click("text=Record the decision")
+    officer.wait_for_load_state()
+    playwright_api.expect(badge).to_have_text("مقبول", **wait)
+    assert "تم إلغاء بلاغ التغيب." in resident.inner_text("#status-panel")
+    assert resident.evaluate("window.sameDocument") is True

@@ -171,8 +171,10 @@ def answer(number):
     service_request = owned_or_404(number)
     form = AnswerForm()
     if service_request.status != RETURNED:
-        form.message.errors = [_("This request is not waiting for your answer.")]
-    elif form.validate_on_submit():
+        context = page_context(service_request, form)
+        return render_template("requests/detail.html", error=_("This request is not waiting for your answer."),
+                               **context), 409
+    if form.validate_on_submit():
         files, problems = read_uploads(request.files.getlist(form.documents.name),
                                        current_app.config["MAX_DOCUMENTS"])
         form.documents.errors = problems

@@ -11,7 +11,7 @@ bp = Blueprint("status", __name__, template_folder="../../templates")
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for("requests.index"))
+        return redirect(url_for("staff.queue" if current_user.is_staff else "requests.index"))
     return render_template("status/index.html")
 
 

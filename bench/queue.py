@@ -1,0 +1,156 @@
+"""The staff queue's first page with a million requests in the database.
+
+Fills a database with N requests (about 3% undecided, as in a steady state), then
+times the queue query and the whole GET /staff/ (query + HTML), median of repeats.
+
+    .venv/bin/python bench/queue.py --engine sqlite   [--rows 1000000]
+    .venv/bin/python bench/queue.py --engine postgres [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+SQLite goes to a temporary file; PostgreSQL to a database `tawasul_bench` that the
+script creates (and drops again with --drop).
+"""
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from app import create_app  # noqa: E402
+from models import (ACCEPTED, OPEN_STATUSES, REJECTED, Person, Service, ServiceRequest,  # noqa: E402
+                    User, create_schema, db, due_date, luhn_digit, riyadh_date, utcnow)
+
+OPEN_SHARE = 0.03
+BATCH = 1000
+
+
+def postgres_url(admin_url, drop):
+    import psycopg2
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        if drop:
+            cursor.execute("DROP DATABASE IF EXISTS tawasul_bench")
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = 'tawasul_bench'")
+        if not cursor.fetchone():
+            cursor.execute("CREATE DATABASE tawasul_bench")
+    connection.close()
+    return admin_url.rsplit("/", 1)[0] + "/tawasul_bench"
+
+
+def fill(rows, seed=1):
+    """Bulk-insert `rows` requests spread over two years; returns an officer."""
+    if ServiceRequest.select().count() >= rows:
+        return User.get(User.username == "bench-officer")
+    rng = random.Random(seed)
+    officer = User.create(username="bench-officer", full_name="Bench Officer", role="officer",
+                          password_hash="x")
+    owners = [User.create(username=f"bench-{i}", full_name=f"Resident {i}", id_number=f"1{i:08d}0",
+                          password_hash="x") for i in range(200)]
+    persons = [Person.create(sponsor_id_number=o.id_number, id_number=o.id_number, name=o.full_name,
+                             nationality="SA") for o in owners]
+    services = [s.id for s in Service.select()]
+    payloads = rng.sample(range(10 ** 7, 10 ** 8), rows)
+    now, holidays, started = utcnow(), set(), time.perf_counter()
+    due_cache = {}
+    for start in range(0, rows, BATCH):
+        batch = []
+        for payload in payloads[start:start + BATCH]:
+            index = rng.randrange(len(owners))
+            submitted = now - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+            day = riyadh_date(submitted)
+            due = due_cache.setdefault(day, due_date(day, 0, holidays))
+            row = dict(number=f"{payload}{luhn_digit(str(payload))}", owner=owners[index].id,
+                       person=persons[index].id, service=rng.choice(services), description="bench",
+                       status=rng.choice(OPEN_STATUSES), submitted_at=submitted, submitted_on=day,
+                       due_on=due, updated_at=submitted, version=1, draft_token=str(payload),
+                       waiting_days=0, assignee=None, decided_at=None, decided_on=None,
+                       hours_to_decision=None)
+            if rng.random() > OPEN_SHARE:
+                decided = submitted + dt.timedelta(hours=rng.uniform(2, 300))
+                row.update(status=rng.choice((ACCEPTED, REJECTED)), assignee=officer.id, decided_at=decided,
+                           decided_on=riyadh_date(decided),
+                           hours_to_decision=(decided - submitted).total_seconds() / 3600)
+            elif rng.random() < 0.3:
+                row["assignee"] = officer.id
+            batch.append(row)
+        with db.atomic():
+            ServiceRequest.insert_many(batch).execute()
+        if start and start % 100000 == 0:
+            print(f"  {start} rows, {time.perf_counter() - started:.0f} s", flush=True)
+    if not isinstance(db.obj, type(db.obj)) or "sqlite" not in type(db.obj).__name__.lower():
+        db.execute_sql("ANALYZE")
+    else:
+        db.execute_sql("ANALYZE")
+    print(f"  filled {rows} rows in {time.perf_counter() - started:.0f} s", flush=True)
+    return officer
+
+
+def timed(call, repeat):
+    call()  # warm the cache
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), max(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--drop", action="store_true", help="start PostgreSQL from an empty database")
+    args = parser.parse_args()
+    if args.engine == "sqlite":
+        url = "sqlite:///" + os.path.join(tempfile.gettempdir(), f"tawasul-bench-{args.rows}.sqlite")
+    else:
+        url = postgres_url(args.pg_url, args.drop)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "RATELIMIT_ENABLED": False})
+    with db.connection_context():
+        create_schema()
+        officer = fill(args.rows)
+        total = ServiceRequest.select().count()
+        open_count = ServiceRequest.select().where(ServiceRequest.decided_at.is_null()).count()
+    print(f"{args.engine}: {total} requests, {open_count} undecided")
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(officer.id)
+    today = riyadh_date(utcnow())
+    with db.connection_context():
+        middle = (ServiceRequest.select(ServiceRequest.due_on, ServiceRequest.id)
+                  .where(ServiceRequest.decided_at.is_null()).order_by(ServiceRequest.due_on, ServiceRequest.id)
+                  .offset(open_count // 2).limit(1).get())
+        cases = {
+            "first page (query only)": lambda: list(ServiceRequest.queue(officer, limit=51, today=today)),
+            "overdue filter": lambda: list(ServiceRequest.queue(officer, overdue=True, limit=51, today=today)),
+            "mine filter": lambda: list(ServiceRequest.queue(officer, mine=True, limit=51, today=today)),
+            "page in the middle (keyset)": lambda: list(ServiceRequest.queue(
+                officer, after=(middle.due_on, middle.id), limit=51, today=today)),
+            "search by request number": lambda: list(ServiceRequest.queue(
+                officer, search=ServiceRequest.select().order_by(ServiceRequest.id.desc()).get().number,
+                limit=51, today=today)),
+        }
+        for name, call in cases.items():
+            median, worst = timed(call, args.repeat)
+            print(f"  {name:32s} median {median:7.2f} ms   max {worst:7.2f} ms")
+        plan_query = ServiceRequest.queue(officer, limit=51, today=today)
+        sql, params = plan_query.sql()
+        prefix = "EXPLAIN QUERY PLAN " if args.engine == "sqlite" else "EXPLAIN "
+        plan = db.execute_sql(prefix + sql, params).fetchall()
+        print("  plan: " + " | ".join(str(row[-1]) for row in plan))
+    median, worst = timed(lambda: client.get("/staff/").status_code == 200 or sys.exit("GET failed"),
+                          args.repeat)
+    print(f"  {'GET /staff/ (query + HTML)':32s} median {median:7.2f} ms   max {worst:7.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+from blueprints.staff.routes import bp  # noqa: F401

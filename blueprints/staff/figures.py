@@ -1,0 +1,81 @@
+"""The deadline figures, computed in SQL (the same queries on SQLite and PostgreSQL),
+and the daily chart drawn on the server as SVG."""
+import datetime as dt
+
+from peewee import Case, Value, fn
+
+from models import RETURNED, Service, ServiceRequest as SR
+
+PERCENTILES = (("median", 0.5), ("p90", 0.9))
+
+
+def by_service(query):
+    """{service_id: row tuple without the service id} from a grouped query."""
+    return {row[0]: row[1:] for row in query.tuples()}
+
+
+def percentile_hours(start, end, per_service):
+    """Nearest-rank median and 90th percentile of hours to decision, via window
+    functions: {service_id (0 for all services): {"median": h, "p90": h}}."""
+    partition = [SR.service] if per_service else []
+    ranked = (SR.select((SR.service if per_service else Value(0)).alias("service_id"),
+                        SR.hours_to_decision.alias("hours"),
+                        fn.ROW_NUMBER().over(partition_by=partition, order_by=[SR.hours_to_decision]).alias("rn"),
+                        fn.COUNT(SR.id).over(partition_by=partition).alias("n"))
+              .where(SR.decided_on.between(start, end)).alias("ranked"))
+    columns = [fn.MIN(Case(None, [(ranked.c.rn >= ranked.c.n * share, ranked.c.hours)])).alias(name)
+               for name, share in PERCENTILES]
+    query = SR.select(ranked.c.service_id, *columns).from_(ranked).group_by(ranked.c.service_id)
+    return {row["service_id"]: row for row in query.dicts()}
+
+
+def figures(start, end, today):
+    """One row per service, then the overall row: received, decided, decided within
+    the deadline (and its share), overdue now, median and p90 hours to decision."""
+    received = by_service(SR.select(SR.service, fn.COUNT(SR.id))
+                          .where(SR.submitted_on.between(start, end)).group_by(SR.service))
+    decided = by_service(SR.select(SR.service, fn.COUNT(SR.id),
+                                   fn.SUM(Case(None, [(SR.decided_on <= SR.due_on, 1)], 0)))
+                         .where(SR.decided_on.between(start, end)).group_by(SR.service))
+    overdue = by_service(SR.select(SR.service, fn.COUNT(SR.id))
+                         .where(SR.decided_at.is_null() & (SR.status != RETURNED) & (SR.due_on < today))
+                         .group_by(SR.service))
+    times = percentile_hours(start, end, per_service=True)
+    rows = [row(service, received.get(service.id, (0,))[0], *decided.get(service.id, (0, 0)),
+                overdue.get(service.id, (0,))[0], times.get(service.id, {}))
+            for service in Service.ordered()]
+    total = row(None, *(sum(r[key] for r in rows) for key in ("received", "decided", "within", "overdue")),
+                percentile_hours(start, end, per_service=False).get(0, {}))
+    return rows, total
+
+
+def row(service, received, decided, within, overdue, times):
+    within = int(within or 0)
+    return dict(service=service, received=received, decided=decided, within=within, overdue=overdue,
+                share=(within / decided) if decided else None,
+                median=times.get("median"), p90=times.get("p90"))
+
+
+def daily(start, end):
+    """[(day, received, decided)] for every day of the period, zeros included."""
+    received = dict(SR.select(SR.submitted_on, fn.COUNT(SR.id))
+                    .where(SR.submitted_on.between(start, end)).group_by(SR.submitted_on).tuples())
+    decided = dict(SR.select(SR.decided_on, fn.COUNT(SR.id))
+                   .where(SR.decided_on.between(start, end)).group_by(SR.decided_on).tuples())
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    return [(day, received.get(day, 0), decided.get(day, 0)) for day in days]
+
+
+def chart(days, width=640, height=180):
+    """Bar geometry for the SVG template: two bars a day (received, decided)."""
+    top = max([1] + [max(r, d) for _, r, d in days])
+    slot = width / max(1, len(days))
+    bar = max(1.0, slot / 2 - 1)
+    bars = []
+    for index, (day, received, decided) in enumerate(days):
+        x = index * slot
+        for offset, value, kind in ((0, received, "received"), (bar, decided, "decided")):
+            h = round(value / top * (height - 20), 1)
+            bars.append(dict(x=round(x + offset, 1), y=round(height - h, 1), w=round(bar, 1), h=h,
+                             kind=kind, value=value, day=day))
+    return dict(bars=bars, top=top, width=width, height=height)

@@ -1,0 +1,107 @@
+import datetime as dt
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, riyadh_date, utcnow
+
+REASON_MAX = 2000
+
+
+class QueueForm(FlaskForm):
+    """Filters of the queue, read from the URL (GET), so they can be bookmarked."""
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), validate_choice=False)
+    service = SelectField(_l("Service"), validate_choice=False)
+    overdue = BooleanField(_l("Overdue"))
+    mine = BooleanField(_l("Mine"))
+    unassigned = BooleanField(_l("Unassigned"))
+    q = StringField(_l("Request or identity number"))
+    after = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        locale = get_locale()
+        self.status.choices = [("", _l("Any status"))] + [(s, STATUS_LABELS[s]) for s in OPEN_STATUSES]
+        self.service.choices = [("", _l("Any service"))] + [(s.code, s.name(locale)) for s in Service.ordered()]
+
+    def filters(self):
+        return dict(status=self.status.data or None, service=self.service.data or None,
+                    overdue=self.overdue.data, mine=self.mine.data, unassigned=self.unassigned.data,
+                    search=(self.q.data or "").strip() or None, after=self.cursor())
+
+    def cursor(self):
+        """The keyset position "YYYY-MM-DD_id" of the last row of the previous page."""
+        try:
+            day, row_id = (self.after.data or "").split("_")
+            return dt.date.fromisoformat(day), min(int(row_id), 2 ** 63 - 1)
+        except ValueError:
+            return None
+
+
+class ActionForm(FlaskForm):
+    """Claim, release, start review: nothing to fill in but the CSRF token."""
+
+
+class ReturnForm(FlaskForm):
+    message = TextAreaField(_l("What is missing (the resident reads this)"), validators=[
+        DataRequired(_l("Say what is missing: the resident reads this message.")),
+        Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX))])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Internal note (staff only)"), validators=[
+        DataRequired(_l("Write the note first.")),
+        Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX))])
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[(ACCEPTED, _l("Accept")), (REJECTED, _l("Reject"))],
+                          validators=[DataRequired(_l("Choose accept or reject."))])
+    reason_choice = SelectField(_l("Ready-made reason"), coerce=int, validate_choice=False)
+    reason = TextAreaField(_l("Reason in your own words (the resident reads this)"), validators=[
+        Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX))])
+
+    def setup(self, service):
+        self.reasons = {r.id: r for r in Reason.for_service(service)}
+        return self
+
+    def chosen_reason(self):
+        return self.reasons.get(self.reason_choice.data)
+
+    def validate_reason_choice(self, field):
+        reason = self.chosen_reason()
+        if field.data and reason is None:
+            raise ValidationError(_l("Choose a reason from the list."))
+        if reason and reason.kind != {ACCEPTED: "accept", REJECTED: "reject"}.get(self.decision.data):
+            raise ValidationError(_l("This ready-made reason does not go with this decision."))
+
+    def validate_reason(self, field):
+        field.data = (field.data or "").strip()
+        if self.decision.data == REJECTED and not field.data and not self.chosen_reason():
+            raise ValidationError(_l("A rejection needs a reason the resident can read."))
+
+
+class PeriodForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+    def period(self):
+        """(start, end) dates, the last 28 days by default."""
+        end = self.end.data or riyadh_date(utcnow())
+        return (self.start.data or end - dt.timedelta(days=27)), end
+
+    def validate_end(self, field):
+        start, end = self.period()
+        if start > end:
+            raise ValidationError(_l("The period must end after it starts."))
+        if (end - start).days > 366:
+            raise ValidationError(_l("Choose a period of at most one year."))

@@ -1,0 +1,219 @@
+import csv
+import hashlib
+import io
+from io import BytesIO
+
+from flask import (Blueprint, Response, abort, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from blueprints.common import render, shown_version_is, staff_required, unchanged
+from blueprints.staff import figures as stats
+from blueprints.staff.forms import ActionForm, DecisionForm, NoteForm, PeriodForm, QueueForm, ReturnForm
+from models import (ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document, Event, InvalidNumber, Person,
+                    ServiceRequest, TransitionError, User, parse_request_number, riyadh_date, utcnow)
+
+bp = Blueprint("staff", __name__, template_folder="../../templates")
+PAGE_SIZE = 50
+MAX_ID = 2 ** 63
+ACTION_LABELS = {
+    "claim": _l("Took the request"),
+    "release": _l("Gave it back to the queue"),
+    "note": _l("Added an internal note"),
+    UNDER_REVIEW: _l("Started the review"),
+    RETURNED: _l("Returned it to the applicant"),
+    ACCEPTED: _l("Accepted"),
+    REJECTED: _l("Rejected"),
+}
+
+
+@bp.before_request
+@login_required
+@staff_required
+def require_staff():
+    pass
+
+
+# ------------------------------------------------------------------ queue
+
+@bp.route("/")
+def queue():
+    """Undecided requests by deadline. A poll that already shows this exact page
+    gets an empty 204."""
+    form = QueueForm(request.args)
+    form.validate()
+    today = riyadh_date(utcnow())
+    rows = list(ServiceRequest.queue(current_user, **form.filters(), limit=PAGE_SIZE + 1, today=today))
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    next_after = f"{rows[-1].due_on.isoformat()}_{rows[-1].id}" if more else None
+    version = queue_version(rows, today, next_after)
+    if shown_version_is(version):
+        return unchanged()
+    return render("staff/queue.html", "staff/_queue.html", form=form, rows=rows, today=today,
+                  next_url=next_url(next_after), version=version)
+
+
+def queue_version(rows, today, next_after):
+    shown = [(r.id, r.status, r.assignee_id, r.due_on, r.version) for r in rows]
+    key = repr((shown, today, next_after, get_locale().language))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def next_url(next_after):
+    if not next_after:
+        return None
+    args = request.args.to_dict()
+    args["after"] = next_after
+    return url_for("staff.queue", **args)
+
+
+# ------------------------------------------------------------------ one request
+
+def request_or_404(number):
+    try:
+        number = parse_request_number(number)
+    except InvalidNumber:
+        abort(404)
+    found = ServiceRequest.get_or_none(ServiceRequest.number == number)
+    if found is None:
+        abort(404)
+    return found
+
+
+def page(service_request, status=200, **forms):
+    forms.setdefault("action_form", ActionForm())
+    forms.setdefault("return_form", ReturnForm())
+    forms.setdefault("decision_form", DecisionForm())
+    forms.setdefault("note_form", NoteForm())
+    forms["decision_form"].setup(service_request.service)
+    context = dict(
+        r=service_request, staff=True, today=riyadh_date(utcnow()), action_labels=ACTION_LABELS,
+        events=list(Event.timeline(service_request, staff=True)),
+        documents=list(Document.listing(service_request)),
+        sponsor=User.get_or_none(User.id_number == service_request.person.sponsor_id_number),
+        linked_count=Person.select().where(
+            Person.sponsor_id_number == service_request.person.sponsor_id_number).count(),
+        audit=list(Audit.of_request(service_request)) if current_user.role == "supervisor" else None,
+        **forms)
+    return render_template("staff/request.html", **context), status
+
+
+@bp.route("/requests/<number>")
+def detail(number):
+    return page(request_or_404(number))
+
+
+def act(number, action, form=None, **kwargs):
+    """Run one staff action; back to the page (303) or the page with the reason it
+    was refused (409 for a conflict, 422 for a form to correct)."""
+    service_request = request_or_404(number)
+    form = form or ActionForm()
+    if not form.validate_on_submit():
+        return page(service_request, 422, **kwargs)
+    try:
+        action(service_request, form)
+    except TransitionError as error:
+        return page(service_request, 409, error=str(error), **kwargs)
+    return redirect(url_for("staff.detail", number=service_request.number), 303)
+
+
+def client_ip():
+    return request.remote_addr
+
+
+@bp.route("/requests/<number>/claim", methods=["POST"])
+def claim(number):
+    return act(number, lambda r, form: r.claim(current_user, client_ip()))
+
+
+@bp.route("/requests/<number>/release", methods=["POST"])
+def release(number):
+    return act(number, lambda r, form: r.release(current_user, client_ip()))
+
+
+@bp.route("/requests/<number>/start", methods=["POST"])
+def start_review(number):
+    return act(number, lambda r, form: r.change_status(UNDER_REVIEW, current_user, ip=client_ip()))
+
+
+@bp.route("/requests/<number>/return", methods=["POST"])
+def return_to_applicant(number):
+    form = ReturnForm()
+    return act(number, lambda r, f: r.change_status(RETURNED, current_user, message=f.message.data,
+                                                     ip=client_ip()), form, return_form=form)
+
+
+@bp.route("/requests/<number>/decide", methods=["POST"])
+def decide(number):
+    form = DecisionForm().setup(request_or_404(number).service)
+    return act(number, lambda r, f: r.change_status(f.decision.data, current_user, message=f.reason.data,
+                                                     reason_choice=f.chosen_reason(), ip=client_ip()),
+               form, decision_form=form)
+
+
+@bp.route("/requests/<number>/note", methods=["POST"])
+def note(number):
+    form = NoteForm()
+    return act(number, lambda r, f: r.add_note(current_user, f.note.data, client_ip()), form,
+               note_form=form)
+
+
+@bp.route("/requests/<number>/documents/<int:document_id>")
+def document(number, document_id):
+    """Opened in the browser (inline) for staff, never sniffed, in a sandbox."""
+    service_request = request_or_404(number)
+    found = Document.get_or_none((Document.id == min(document_id, MAX_ID - 1))
+                                 & (Document.request == service_request))
+    if found is None:
+        abort(404)
+    response = send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=False,
+                         download_name=found.name, etag=found.sha256, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+    return response
+
+
+# ------------------------------------------------------------------ figures
+
+def period_from_args():
+    """The period form and its (start, end), or None when it needs correcting."""
+    form = PeriodForm(request.args)
+    return form, (form.period() if form.validate() else None)
+
+
+@bp.route("/stats")
+def figures_page():
+    form, period = period_from_args()
+    if period is None:
+        return render_template("staff/stats.html", form=form), 422
+    rows, total = stats.figures(*period, today=riyadh_date(utcnow()))
+    return render_template("staff/stats.html", form=form, period=period, rows=rows, total=total,
+                           chart=stats.chart(stats.daily(*period)))
+
+
+CSV_COLUMNS = ("service", "received", "decided", "decided_within_deadline", "share_within_deadline",
+               "overdue_now", "median_hours_to_decision", "p90_hours_to_decision")
+
+
+@bp.route("/stats.csv")
+def figures_csv():
+    form, period = period_from_args()
+    if period is None:
+        abort(422)
+    rows, total = stats.figures(*period, today=riyadh_date(utcnow()))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows + [total]:
+        writer.writerow([row["service"].code if row["service"] else "all", row["received"], row["decided"],
+                         row["within"], "" if row["share"] is None else f"{row['share']:.3f}",
+                         row["overdue"], hours(row["median"]), hours(row["p90"])])
+    name = f"tawasul-figures-{period[0]}-{period[1]}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def hours(value):
+    return "" if value is None else f"{value:.1f}"

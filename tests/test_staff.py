@@ -1,0 +1,373 @@
+import datetime as dt
+import threading
+
+import pytest
+from peewee import DatabaseError
+
+from blueprints.demo import minimal_pdf
+from models import (ACCEPTED, RECEIVED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document, Event,
+                    Reason, ServiceRequest, User, add_working_days, db, riyadh_date, utcnow)
+from tests.conftest import HX, PASSWORD, make_user, submit_request
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def officer(app):
+    return make_user("noura", None, role="officer", full_name="Noura Officer")
+
+
+@pytest.fixture
+def officer2(app):
+    return make_user("khalid", None, role="officer", full_name="Khalid Officer")
+
+
+@pytest.fixture
+def supervisor(app):
+    return make_user("fahad", None, role="supervisor", full_name="Fahad Supervisor")
+
+
+def as_user(app, username):
+    client = app.test_client()
+    assert client.post("/auth/login", data={"username": username, "password": PASSWORD}).status_code == 303
+    return client
+
+
+def post(client, number, action, **data):
+    return client.post(f"/staff/requests/{number}/{action}", data=data, headers=EN)
+
+
+def reload(service_request):
+    return ServiceRequest.get_by_id(service_request.id)
+
+
+# ------------------------------------------------------------------ roles
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/stats", "/staff/stats.csv"])
+def test_residents_get_403_and_visitors_sign_in(app, resident, path):
+    assert app.test_client().get(path).status_code == 302
+    assert app.test_client().get(path, headers=HX).headers["HX-Redirect"].startswith("/auth/login")
+    assert as_user(app, "amal").get(path).status_code == 403
+
+
+def test_a_resident_cannot_act_on_requests(app, service_request):
+    client = as_user(app, "amal")
+    for action in ("claim", "start", "note"):
+        assert post(client, service_request.number, action, note="x").status_code == 403
+    assert client.get(f"/staff/requests/{service_request.number}").status_code == 403
+
+
+def test_staff_land_on_the_queue(app, officer):
+    client = as_user(app, "noura")
+    assert client.get("/").headers["Location"] == "/staff/"
+
+
+def test_staff_accounts_are_made_and_disabled_by_command(app, runner):
+    result = runner.invoke(args=["staff", "create", "salem", "--role", "supervisor", "--name", "Salem"],
+                           input="long-enough-1\nlong-enough-1\n")
+    assert result.exit_code == 0, result.output
+    salem = User.get(User.username == "salem")
+    assert salem.role == "supervisor" and salem.check_password("long-enough-1") and salem.id_number is None
+    client = app.test_client()
+    assert client.post("/auth/login", data={"username": "salem", "password": "long-enough-1"}).status_code == 303
+    assert client.get("/staff/").status_code == 200
+    assert runner.invoke(args=["staff", "disable", "salem"]).exit_code == 0
+    assert client.get("/staff/").status_code == 302  # the open session stops working
+    response = app.test_client().post("/auth/login", data={"username": "salem", "password": "long-enough-1"},
+                                      headers=EN)
+    assert response.status_code == 422 and "disabled" in response.get_data(as_text=True)
+    assert runner.invoke(args=["staff", "disable", "nobody"]).exit_code != 0
+
+
+def test_staff_create_refuses_short_passwords_and_taken_names(runner, officer):
+    assert runner.invoke(args=["staff", "create", "x1"], input="short\nshort\n").exit_code != 0
+    result = runner.invoke(args=["staff", "create", "noura"], input="long-enough-1\nlong-enough-1\n")
+    assert result.exit_code != 0 and "taken" in result.output
+
+
+# ------------------------------------------------------------------ queue
+
+@pytest.fixture
+def queue_data(resident, other_resident):
+    """Four open requests with known deadlines and one decided."""
+    made = []
+    for days_ago, person, service, owner in ((20, "Amal Saad", "passport", resident),
+                                             (1, "Yusuf Yemeni", "visit_extension", resident),
+                                             (10, "Badr Ali", "iqama_renewal", other_resident),
+                                             (5, "Ravi Indian", "profession", resident),
+                                             (30, "Amal Saad", "passport", resident)):
+        created = submit_request(owner, person_name=person, service=service)
+        submitted = utcnow() - dt.timedelta(days=days_ago)
+        ServiceRequest.update(submitted_at=submitted, submitted_on=riyadh_date(submitted),
+                              due_on=add_working_days(riyadh_date(submitted), 7)).where(
+            ServiceRequest.id == created.id).execute()
+        made.append(reload(created))
+    reload(made[4]).change_status(UNDER_REVIEW)
+    reload(made[4]).change_status(ACCEPTED, message="done")
+    return made
+
+
+def numbers_in(html, made):
+    return [r.number for r in sorted(made, key=lambda r: html.find(r.number)) if r.number in html]
+
+
+def test_queue_lists_undecided_requests_by_deadline(app, officer, queue_data):
+    html = as_user(app, "noura").get("/staff/", headers=EN).get_data(as_text=True)
+    assert numbers_in(html, queue_data) == [queue_data[i].number for i in (0, 2, 3, 1)]
+    assert "days overdue" in html and "days left" in html and 'class="late"' in html
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("status=under_review", []),
+    ("service=visit_extension", [1]),
+    ("overdue=y", [0, 2]),
+    ("unassigned=y", [0, 2, 3, 1]),
+    ("mine=y", []),
+])
+def test_queue_filters(app, officer, queue_data, query, expected):
+    html = as_user(app, "noura").get("/staff/?" + query).get_data(as_text=True)
+    assert numbers_in(html, queue_data[:4]) == [queue_data[i].number for i in expected]
+
+
+def test_queue_search_by_request_or_identity_number(app, officer, queue_data, other_resident):
+    client = as_user(app, "noura")
+    html = client.get("/staff/", query_string={"q": queue_data[3].number}).get_data(as_text=True)
+    assert numbers_in(html, queue_data) == [queue_data[3].number]
+    html = client.get("/staff/", query_string={"q": other_resident.id_number}).get_data(as_text=True)
+    assert numbers_in(html, queue_data) == [queue_data[2].number]
+
+
+def test_queue_mine_after_claim(app, officer, queue_data):
+    client = as_user(app, "noura")
+    post(client, queue_data[3].number, "claim")
+    html = client.get("/staff/?mine=y").get_data(as_text=True)
+    assert numbers_in(html, queue_data) == [queue_data[3].number] and "Noura Officer" in html
+
+
+def test_queue_pages_by_keyset(app, officer, queue_data, monkeypatch):
+    import blueprints.staff.routes as routes
+    monkeypatch.setattr(routes, "PAGE_SIZE", 3)
+    client = as_user(app, "noura")
+    first = client.get("/staff/?unassigned=y").get_data(as_text=True)
+    assert numbers_in(first, queue_data) == [queue_data[i].number for i in (0, 2, 3)]
+    link = first.split('<a href="/staff/?')[-1].split('"')[0].replace("&amp;", "&")
+    assert "after=" in link and "unassigned=y" in link
+    second = client.get("/staff/?" + link).get_data(as_text=True)
+    assert numbers_in(second, queue_data) == [queue_data[1].number] and "Next page" not in second
+
+
+def test_queue_bad_filter_values_are_ignored(app, officer, queue_data):
+    client = as_user(app, "noura")
+    for query in ("status=nonsense", "after=garbage", "after=2026-01-01_99999999999999999999999", "q=%D9%A1"):
+        assert client.get("/staff/?" + query).status_code == 200
+
+
+def test_queue_page_and_fragment_and_unchanged_poll(app, officer, queue_data):
+    client = as_user(app, "noura")
+    assert "<html" in client.get("/staff/").get_data(as_text=True)
+    fragment = client.get("/staff/", headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment and fragment.lstrip().startswith('<div id="queue"')
+    version = fragment.split('"X-Shown-Version": "')[1].split('"')[0]
+    unchanged = client.get("/staff/", headers={**HX, "X-Shown-Version": version})
+    assert unchanged.status_code == 204 and unchanged.data == b""
+    post(client, queue_data[0].number, "claim")
+    assert client.get("/staff/", headers={**HX, "X-Shown-Version": version}).status_code == 200
+
+
+# ------------------------------------------------------------------ one request
+
+def test_request_page_shows_everything_for_staff(app, officer, service_request):
+    html = as_user(app, "noura").get(f"/staff/requests/{service_request.number}", headers=EN).get_data(as_text=True)
+    for text in ("My passport expires", "doc0.pdf", "Amal Saad", "National ID", "Take this request",
+                 "Start the review", "Request sent"):
+        assert text in html
+
+
+def test_staff_open_documents_inline(app, officer, service_request):
+    document = Document.get(Document.request == service_request)
+    response = as_user(app, "noura").get(f"/staff/requests/{service_request.number}/documents/{document.id}")
+    assert response.status_code == 200 and response.data == bytes(document.data)
+    assert response.headers["Content-Disposition"].startswith("inline")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+def test_claim_release_and_who_has_it(app, officer, officer2, supervisor, service_request):
+    noura, khalid = as_user(app, "noura"), as_user(app, "khalid")
+    assert post(noura, service_request.number, "claim").status_code == 303
+    assert reload(service_request).assignee_id == officer.id
+    refused = post(khalid, service_request.number, "claim")
+    assert refused.status_code == 409 and "Noura Officer is working on this request." in refused.get_data(as_text=True)
+    assert post(khalid, service_request.number, "release").status_code == 409
+    assert post(khalid, service_request.number, "start").status_code == 409
+    assert reload(service_request).status == RECEIVED
+    assert post(as_user(app, "fahad"), service_request.number, "release").status_code == 303
+    assert reload(service_request).assignee_id is None
+    assert post(khalid, service_request.number, "claim").status_code == 303
+
+
+def test_concurrent_claims_one_wins(app, officer, officer2, service_request):
+    results = run_together([lambda: reload(service_request).claim(officer),
+                            lambda: reload(service_request).claim(officer2)])
+    assert sorted(type(r).__name__ for r in results) == ["ServiceRequest", "TransitionError"]
+    assert reload(service_request).assignee_id in (officer.id, officer2.id)
+    assert Audit.select().where(Audit.action == "claim").count() == 1
+
+
+def test_concurrent_decisions_one_is_kept(app, officer, officer2, service_request):
+    service_request.change_status(UNDER_REVIEW)
+    results = run_together([lambda: reload(service_request).change_status(ACCEPTED, message="yes"),
+                            lambda: reload(service_request).change_status(REJECTED, message="no")])
+    assert sorted(type(r).__name__ for r in results) == ["ServiceRequest", "TransitionError"]
+    final = reload(service_request)
+    assert final.status in (ACCEPTED, REJECTED)
+    assert Event.select().where(Event.status.in_([ACCEPTED, REJECTED])).count() == 1
+
+
+def run_together(calls):
+    """Run each call in its own thread and connection, released at the same moment."""
+    db.close()
+    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(index):
+        with db.connection_context():
+            barrier.wait()
+            try:
+                results[index] = calls[index]()
+            except Exception as error:  # the test looks at which one failed
+                results[index] = error
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.connect(reuse_if_open=True)
+    return results
+
+
+def test_every_transition_allowed_and_refused(app, officer, service_request):
+    noura, number = as_user(app, "noura"), service_request.number
+    assert post(noura, number, "decide", decision=ACCEPTED, reason_choice=0).status_code == 409  # not under review
+    assert post(noura, number, "return", message="Attach more").status_code == 409
+    assert post(noura, number, "start").status_code == 303
+    r = reload(service_request)
+    assert r.status == UNDER_REVIEW and r.assignee_id == officer.id  # starting takes it
+    assert post(noura, number, "start").status_code == 409
+    assert post(noura, number, "return", message="   ").status_code == 422
+    assert post(noura, number, "return", message="Attach the old passport.").status_code == 303
+    r = reload(service_request)
+    assert r.status == RETURNED and r.paused_at is not None
+    assert post(noura, number, "decide", decision=ACCEPTED, reason_choice=0).status_code == 409
+    r.answer(service_request.owner, "Here it is.", [])
+    assert post(noura, number, "decide", decision=REJECTED, reason_choice=0, reason="").status_code == 422
+    accept = Reason.get(Reason.code == "done")
+    reject = Reason.get(Reason.code == "docs_missing")
+    wrong_kind = post(noura, number, "decide", decision=ACCEPTED, reason_choice=reject.id)
+    assert wrong_kind.status_code == 422 and "does not go with" in wrong_kind.get_data(as_text=True)
+    assert post(noura, number, "decide", decision=ACCEPTED, reason_choice=accept.id, reason="Enjoy.").status_code == 303
+    r = reload(service_request)
+    assert (r.status, r.reason_choice_id, r.reason) == (ACCEPTED, accept.id, "Enjoy.")
+    again = post(noura, number, "decide", decision=REJECTED, reason_choice=reject.id)
+    assert again.status_code == 409 and "a decision is final" in again.get_data(as_text=True)
+    assert post(noura, number, "return", message="more").status_code == 409
+    assert post(noura, number, "claim").status_code == 409
+    actions = [(a.action, a.from_status, a.to_status) for a in Audit.of_request(service_request)]
+    assert actions == [(UNDER_REVIEW, RECEIVED, UNDER_REVIEW), (RETURNED, UNDER_REVIEW, RETURNED),
+                       (ACCEPTED, UNDER_REVIEW, ACCEPTED)]
+    assert all(a.actor_id == officer.id and a.ip == "127.0.0.1" for a in Audit.of_request(service_request))
+
+
+def test_a_rejection_with_a_ready_made_reason_shows_it_to_the_resident(app, officer, service_request):
+    noura = as_user(app, "noura")
+    post(noura, service_request.number, "start")
+    reason = Reason.get(Reason.code == "docs_missing")
+    assert post(noura, service_request.number, "decide", decision=REJECTED, reason_choice=reason.id).status_code == 303
+    html = as_user(app, "amal").get(f"/requests/{service_request.number}", headers=EN).get_data(as_text=True)
+    assert "Rejected" in html and reason.text_en in html
+    arabic = as_user(app, "amal").get(f"/requests/{service_request.number}").get_data(as_text=True)
+    assert reason.text_ar in arabic
+
+
+def test_the_clock_pauses_while_waiting_on_the_resident(app, officer, service_request):
+    noura = as_user(app, "noura")
+    post(noura, service_request.number, "start")
+    post(noura, service_request.number, "return", message="Attach the leave letter.")
+    due_before = reload(service_request).due_on
+    paused = utcnow() - dt.timedelta(days=7)  # a whole week waiting: five working days
+    ServiceRequest.update(paused_at=paused).where(ServiceRequest.id == service_request.id).execute()
+    resident = as_user(app, "amal")
+    page = resident.get(f"/requests/{service_request.number}", headers=EN).get_data(as_text=True)
+    assert "Attach the leave letter." in page and "Send my answer" in page and "hx-get" not in page
+    response = resident.post(f"/requests/{service_request.number}/answer", headers=EN,
+                             data={"message": "The letter is attached.",
+                                   "documents": [(__import__("io").BytesIO(minimal_pdf("leave")), "leave.pdf")]},
+                             content_type="multipart/form-data")
+    assert response.status_code == 303
+    r = reload(service_request)
+    assert r.status == UNDER_REVIEW and r.paused_at is None and r.waiting_days == 5
+    assert r.due_on == add_working_days(due_before, 5)
+    assert [d.name for d in Document.listing(r)] == ["doc0.pdf", "leave.pdf"]
+    staff_page = noura.get(f"/staff/requests/{r.number}", headers=EN).get_data(as_text=True)
+    assert "The letter is attached." in staff_page and "leave.pdf" in staff_page
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"message": ""}, "Write an answer or attach a document."),
+    ({"message": "x" * 4001}, "at most 4000 characters"),
+])
+def test_an_empty_or_long_answer_is_refused(app, officer, service_request, data, message):
+    service_request.change_status(UNDER_REVIEW)
+    service_request.change_status(RETURNED, message="More please")
+    response = as_user(app, "amal").post(f"/requests/{service_request.number}/answer", data=data, headers=EN)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert reload(service_request).status == RETURNED
+
+
+def test_answering_a_request_that_is_not_returned_is_refused(app, service_request):
+    response = as_user(app, "amal").post(f"/requests/{service_request.number}/answer",
+                                         data={"message": "hello"}, headers=EN)
+    assert response.status_code == 409 and "not waiting for your answer" in response.get_data(as_text=True)
+
+
+def test_internal_notes_never_reach_the_resident(app, officer, service_request):
+    noura, secret = as_user(app, "noura"), "SECRET-NOTE-7391"
+    assert post(noura, service_request.number, "note", note=f"{secret} check the sponsor").status_code == 303
+    post(noura, service_request.number, "start")
+    assert secret in noura.get(f"/staff/requests/{service_request.number}").get_data(as_text=True)
+    resident, number = as_user(app, "amal"), service_request.number
+    pages = [resident.get(f"/requests/{number}"), resident.get(f"/requests/{number}/status"),
+             resident.get(f"/requests/{number}/status", headers=HX), resident.get("/requests/"),
+             resident.get(f"/requests/{number}/confirmation"),
+             resident.get(f"/requests/{number}/status", headers={**HX, "X-Shown-Version": "old"})]
+    for response in pages:
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert secret not in body and "Noura" not in body and "Internal note" not in body
+
+
+def test_the_audit_trail_is_append_only_and_for_supervisors(app, officer, supervisor, service_request):
+    post(as_user(app, "noura"), service_request.number, "claim")
+    entry = Audit.get()
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(DatabaseError):
+        with db.atomic():
+            Audit.update(action="forged").execute()
+    with pytest.raises(DatabaseError):
+        with db.atomic():
+            Audit.delete().execute()
+    assert Audit.get().action == "claim"
+    assert "Audit trail" in as_user(app, "fahad").get(f"/staff/requests/{service_request.number}",
+                                                      headers=EN).get_data(as_text=True)
+    assert "Audit trail" not in as_user(app, "noura").get(f"/staff/requests/{service_request.number}",
+                                                          headers=EN).get_data(as_text=True)
+
+
+def test_a_holiday_moves_open_deadlines(app, runner, service_request):
+    due = service_request.due_on
+    holiday = add_working_days(service_request.submitted_on, 2)
+    result = runner.invoke(args=["holidays", "add", holiday.isoformat(), "National Day"])
+    assert result.exit_code == 0 and "1 deadline(s) moved" in result.output
+    moved = reload(service_request)
+    assert moved.due_on == add_working_days(due, 1) and moved.version == service_request.version + 1
+    assert runner.invoke(args=["holidays", "add", "2026-13-01", "x"]).exit_code != 0
