@@ -2,7 +2,7 @@
 import os
 
 from flask import Flask, abort, has_request_context, request, session
-from flask_babel import Babel, format_percent, get_locale
+from flask_babel import Babel, format_date, format_percent, get_locale
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -109,7 +109,8 @@ def create_app(test_config=None):
     app.context_processor(template_globals)
     app.jinja_env.filters.update(day=format_day, moment=format_moment, hijri=hijri_date,
                                   filesize=format_filesize, nationality=nationality_name,
-                                  duration=format_hours, percent=format_percent)
+                                  duration=format_hours, percent=format_percent,
+                                  format_date=format_date)
     commands.init_app(app)
     return app
 

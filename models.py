@@ -197,7 +197,7 @@ class Person(BaseModel):
     """Someone an account may file for: the account owner (sponsor == self) and the
     dependents / workers the registry links to that owner's identity number."""
     sponsor_id_number = CharField(max_length=10, index=True)
-    id_number = CharField(max_length=10)
+    id_number = CharField(max_length=10, index=True)
     name = CharField(max_length=120)
     nationality = CharField(max_length=2)  # ISO 3166-1 alpha-2
 
@@ -638,9 +638,12 @@ class ServiceRequest(BaseModel):
             query = query.where(cls.assignee == officer)
         if unassigned:
             query = query.where(cls.assignee.is_null())
-        if search:
+        if search:  # a request number (9 digits) or a person's identity number (10)
             digits = normalize_digits(search)
-            query = query.where((cls.number == digits) | (Person.id_number == digits))
+            if len(digits) == REQUEST_NUMBER_LENGTH:
+                query = query.where(cls.number == digits)
+            else:
+                query = query.where(cls.person.in_(Person.select(Person.id).where(Person.id_number == digits)))
         if after:
             query = query.where(Tuple(cls.due_on, cls.id) > Tuple(*after))
         return query.order_by(cls.due_on, cls.id).limit(limit)

@@ -42,12 +42,12 @@ def serve(poll_seconds):
     return f"http://127.0.0.1:{port}"
 
 
-def sign_in(page, base, username="demo"):
+def sign_in(page, base, username="demo", landing="/requests/"):
     page.goto(f"{base}/auth/login")
     page.fill("#username", username)
     page.fill("#password", DEMO_PASSWORD)
     page.click("main button")
-    page.wait_for_url(f"{base}/requests/")
+    page.wait_for_url(f"{base}{landing}")
 
 
 class Wire:
@@ -95,21 +95,25 @@ def measure(browser, base, number):
     context.close()
 
 
-def screenshots(browser, base, number, folder):
+SCREENS = {
+    "demo": ("/requests/", ["/requests/", "/requests/new", "/requests/{number}", "/requests/{returned}", "/inquiry"]),
+    "fahad": ("/staff/", ["/staff/", "/staff/requests/{number}", "/staff/stats"]),
+}
+
+
+def screenshots(browser, base, numbers, folder):
     os.makedirs(folder, exist_ok=True)
-    pages = ["/requests/", "/requests/new", f"/requests/{number}", "/inquiry"]
     for lang in ("ar", "en"):
         for label, device in (("phone", PHONE), ("desktop", DESKTOP)):
-            context = browser.new_context(locale="ar-SA" if lang == "ar" else "en-US", **device)
-            page = context.new_page()
-            page.goto(f"{base}/auth/login")
-            page.screenshot(path=f"{folder}/{lang}-{label}-login.png", full_page=True)
-            sign_in(page, base)
-            for path in pages:
-                page.goto(base + path)
-                name = path.strip("/").replace("/", "-").replace(number, "detail") or "home"
-                page.screenshot(path=f"{folder}/{lang}-{label}-{name}.png", full_page=True)
-            context.close()
+            for username, (landing, paths) in SCREENS.items():
+                context = browser.new_context(locale="ar-SA" if lang == "ar" else "en-US", **device)
+                page = context.new_page()
+                sign_in(page, base, username, landing)
+                for path in paths:
+                    page.goto(base + path.format(**numbers))
+                    name = path.format(number="detail", returned="returned").strip("/").replace("/", "-")
+                    page.screenshot(path=f"{folder}/{lang}-{label}-{name}.png", full_page=True)
+                context.close()
     print(f"\nscreenshots in {folder}")
 
 
@@ -120,13 +124,14 @@ def main():
     base = serve(poll_seconds=1)
     with db.connection_context():
         demo = User.get(User.username == "demo")
-        number = (ServiceRequest.select().where((ServiceRequest.owner == demo)
-                                                & (ServiceRequest.status == "under_review")).get().number)
+        mine = ServiceRequest.select().where(ServiceRequest.owner == demo)
+        number = mine.where(ServiceRequest.status == "under_review").get().number
+        returned = mine.where(ServiceRequest.status == "returned").get().number
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         measure(browser, base, number)
         if args.screens:
-            screenshots(browser, base, number, args.screens)
+            screenshots(browser, base, dict(number=number, returned=returned), args.screens)
         browser.close()
 
 

@@ -78,4 +78,4 @@ def chart(days, width=640, height=180):
             h = round(value / top * (height - 20), 1)
             bars.append(dict(x=round(x + offset, 1), y=round(height - h, 1), w=round(bar, 1), h=h,
                              kind=kind, value=value, day=day))
-    return dict(bars=bars, top=top, width=width, height=height)
+    return dict(bars=bars, top=top, width=width, height=height, first=days[0][0], last=days[-1][0])

@@ -188,6 +188,7 @@ def figures_page():
     form, period = period_from_args()
     if period is None:
         return render_template("staff/stats.html", form=form), 422
+    form.start.data, form.end.data = period
     rows, total = stats.figures(*period, today=riyadh_date(utcnow()))
     return render_template("staff/stats.html", form=form, period=period, rows=rows, total=total,
                            chart=stats.chart(stats.daily(*period)))

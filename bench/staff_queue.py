@@ -3,8 +3,8 @@
 Fills a database with N requests (about 3% undecided, as in a steady state), then
 times the queue query and the whole GET /staff/ (query + HTML), median of repeats.
 
-    .venv/bin/python bench/queue.py --engine sqlite   [--rows 1000000]
-    .venv/bin/python bench/queue.py --engine postgres [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python bench/staff_queue.py --engine sqlite   [--rows 1000000]
+    .venv/bin/python bench/staff_queue.py --engine postgres [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 SQLite goes to a temporary file; PostgreSQL to a database `tawasul_bench` that the
 script creates (and drops again with --drop).
@@ -82,10 +82,7 @@ def fill(rows, seed=1):
             ServiceRequest.insert_many(batch).execute()
         if start and start % 100000 == 0:
             print(f"  {start} rows, {time.perf_counter() - started:.0f} s", flush=True)
-    if not isinstance(db.obj, type(db.obj)) or "sqlite" not in type(db.obj).__name__.lower():
-        db.execute_sql("ANALYZE")
-    else:
-        db.execute_sql("ANALYZE")
+    db.execute_sql("ANALYZE")
     print(f"  filled {rows} rows in {time.perf_counter() - started:.0f} s", flush=True)
     return officer
 
@@ -126,6 +123,7 @@ def main():
         session["_user_id"] = str(officer.id)
     today = riyadh_date(utcnow())
     with db.connection_context():
+        last_number = ServiceRequest.select().order_by(ServiceRequest.id.desc()).get().number
         middle = (ServiceRequest.select(ServiceRequest.due_on, ServiceRequest.id)
                   .where(ServiceRequest.decided_at.is_null()).order_by(ServiceRequest.due_on, ServiceRequest.id)
                   .offset(open_count // 2).limit(1).get())
@@ -136,8 +134,9 @@ def main():
             "page in the middle (keyset)": lambda: list(ServiceRequest.queue(
                 officer, after=(middle.due_on, middle.id), limit=51, today=today)),
             "search by request number": lambda: list(ServiceRequest.queue(
-                officer, search=ServiceRequest.select().order_by(ServiceRequest.id.desc()).get().number,
-                limit=51, today=today)),
+                officer, search=last_number, limit=51, today=today)),
+            "search by identity number": lambda: list(ServiceRequest.queue(
+                officer, search="1000000010", limit=51, today=today)),
         }
         for name, call in cases.items():
             median, worst = timed(call, args.repeat)
