@@ -141,6 +141,14 @@ class BaseModel(Model):
     class Meta:
         database = db
 
+    @classmethod
+    def upsert_by_code(cls, rows):
+        """Insert or update catalogue rows, matched on their `code`."""
+        with db.atomic():
+            for values in rows:
+                if not cls.update(**values).where(cls.code == values["code"]).execute():
+                    cls.create(**values)
+
 
 ROLES = ("resident", "officer", "supervisor")
 
@@ -304,13 +312,9 @@ class Service(BaseModel):
 
     @classmethod
     def sync_catalogue(cls):
-        """Insert or update the catalogue rows from SERVICE_CATALOGUE."""
-        with db.atomic():
-            for position, entry in enumerate(SERVICE_CATALOGUE):
-                values = dict(entry, position=position, id_types=",".join(entry["id_types"]),
-                              nationalities=",".join(entry["nationalities"]))
-                if not cls.update(**values).where(cls.code == entry["code"]).execute():
-                    cls.create(**values)
+        cls.upsert_by_code(dict(entry, position=position, id_types=",".join(entry["id_types"]),
+                                nationalities=",".join(entry["nationalities"]))
+                           for position, entry in enumerate(SERVICE_CATALOGUE))
 
 
 class Holiday(BaseModel):
@@ -394,12 +398,8 @@ class Reason(BaseModel):
 
     @classmethod
     def sync_catalogue(cls):
-        with db.atomic():
-            for entry in REASON_CATALOGUE:
-                service = entry["service"] and Service.get(Service.code == entry["service"])
-                values = dict(entry, service=service)
-                if not cls.update(**values).where(cls.code == entry["code"]).execute():
-                    cls.create(**values)
+        services = {s.code: s for s in Service.select()}
+        cls.upsert_by_code(dict(entry, service=services.get(entry["service"])) for entry in REASON_CATALOGUE)
 
 
 RECEIVED, UNDER_REVIEW, RETURNED, ACCEPTED, REJECTED = (

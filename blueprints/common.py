@@ -1,12 +1,15 @@
 """Helpers every blueprint uses: page-or-fragment rendering, role checks, dates."""
+from io import BytesIO
 from functools import wraps
 
 from babel import Locale
-from flask import abort, make_response, render_template, request
+from flask import abort, make_response, render_template, request, send_file
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from hijridate import Gregorian
+
+from models import Document
 
 
 def is_htmx_fragment_request():
@@ -35,6 +38,27 @@ def unchanged():
     htmx 4 does not swap a 204, so the page is left as it is."""
     response = make_response("", 204)
     del response.headers["Content-Type"]
+    return response
+
+
+MAX_ID = 2 ** 63  # no larger id exists, and SQLite refuses to compare with one
+
+
+def document_or_404(service_request, document_id):
+    found = document_id < MAX_ID and Document.get_or_none(
+        (Document.id == document_id) & (Document.request == service_request))
+    if not found:
+        abort(404)
+    return found
+
+
+def send_document(document, inline=False):
+    """A stored document: never sniffed, never cached, inside a sandbox. Residents
+    download it (attachment); staff open it in the browser (inline)."""
+    response = send_file(BytesIO(document.data), mimetype=document.content_type, as_attachment=not inline,
+                         download_name=document.name, etag=document.sha256, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
     return response
 
 

@@ -187,3 +187,20 @@ def test_officer_returns_resident_answers_officer_accepts(browser, live, e2e_res
     playwright_api.expect(badge).to_have_text("مقبول", **wait)
     assert "تم إلغاء بلاغ التغيب." in resident.inner_text("#status-panel")
     assert resident.evaluate("window.sameDocument") is True
+
+
+def test_queue_filters_update_the_list_in_place(browser, live, e2e_resident):
+    passport = submit_request(e2e_resident, person_name="أمل سعد")
+    visit = submit_request(e2e_resident, person_name="يوسف اليمني", service="visit_extension")
+    make_user("noura", None, role="officer", full_name="Noura")
+    page = browser.new_context(locale="en-US").new_page()
+    sign_in(page, live, "noura", "/staff/")
+    page.evaluate("window.sameDocument = true")
+    assert passport.number in page.inner_text("#queue") and visit.number in page.inner_text("#queue")
+    page.select_option("select[name=service]", "visit_extension")
+    playwright_api.expect(page.locator("#queue")).not_to_contain_text(passport.number, timeout=4000)
+    assert visit.number in page.inner_text("#queue")
+    assert "service=visit_extension" in page.url  # bookmarkable
+    assert page.evaluate("window.sameDocument") is True
+    page.go_back()
+    playwright_api.expect(page.locator("#queue")).to_contain_text(passport.number, timeout=4000)

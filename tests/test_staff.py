@@ -371,3 +371,13 @@ def test_a_holiday_moves_open_deadlines(app, runner, service_request):
     moved = reload(service_request)
     assert moved.due_on == add_working_days(due, 1) and moved.version == service_request.version + 1
     assert runner.invoke(args=["holidays", "add", "2026-13-01", "x"]).exit_code != 0
+
+
+def test_staff_actions_need_the_csrf_token(app, officer, service_request):
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/auth/login", data={"username": "noura", "password": PASSWORD, "csrf_token": token})
+    assert post(client, service_request.number, "claim").status_code == 400
+    assert post(client, service_request.number, "claim", csrf_token=token).status_code == 303

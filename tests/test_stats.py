@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from models import ACCEPTED, REJECTED, RETURNED, Service, ServiceRequest, User
-from tests.conftest import HX, PASSWORD, make_user, submit_request
+from models import ACCEPTED, REJECTED, RETURNED, Service, ServiceRequest
+from tests.conftest import PASSWORD, make_user, submit_request
 
 EN = {"Accept-Language": "en"}
 START, END = dt.date(2026, 11, 1), dt.date(2026, 11, 30)

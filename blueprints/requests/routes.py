@@ -1,18 +1,14 @@
-from io import BytesIO
-
-from flask import (Blueprint, abort, current_app, redirect, render_template, request,
-                   send_file, url_for)
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.common import render, shown_version_is, unchanged
+from blueprints.common import MAX_ID, document_or_404, render, send_document, shown_version_is, unchanged
 from blueprints.requests.forms import AnswerForm, ConfirmForm, RequestForm, clean_filename, sniff
 from models import (RETURNED, Document, Draft, Event, InvalidNumber, ServiceRequest, db,
                     parse_request_number, utcnow)
 
 bp = Blueprint("requests", __name__, template_folder="../../templates")
-MAX_ID = 2 ** 63  # larger ids cannot exist, and SQLite refuses to compare with them
 
 
 @bp.before_request
@@ -201,14 +197,4 @@ def status_panel(number):
 
 @bp.route("/<number>/documents/<int:document_id>")
 def document(number, document_id):
-    service_request = owned_or_404(number)
-    if document_id >= MAX_ID:
-        abort(404)
-    found = Document.get_or_none((Document.id == document_id) & (Document.request == service_request))
-    if found is None:
-        abort(404)
-    response = send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
-                         download_name=found.name, etag=found.sha256, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return send_document(document_or_404(owned_or_404(number), document_id))

@@ -1,15 +1,13 @@
 import csv
 import hashlib
 import io
-from io import BytesIO
 
-from flask import (Blueprint, Response, abort, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from blueprints.common import render, shown_version_is, staff_required, unchanged
+from blueprints.common import document_or_404, render, send_document, shown_version_is, staff_required, unchanged
 from blueprints.staff import figures as stats
 from blueprints.staff.forms import ActionForm, DecisionForm, NoteForm, PeriodForm, QueueForm, ReturnForm
 from models import (ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document, Event, InvalidNumber, Person,
@@ -17,7 +15,6 @@ from models import (ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document,
 
 bp = Blueprint("staff", __name__, template_folder="../../templates")
 PAGE_SIZE = 50
-MAX_ID = 2 ** 63
 ACTION_LABELS = {
     "claim": _l("Took the request"),
     "release": _l("Gave it back to the queue"),
@@ -163,16 +160,7 @@ def note(number):
 @bp.route("/requests/<number>/documents/<int:document_id>")
 def document(number, document_id):
     """Opened in the browser (inline) for staff, never sniffed, in a sandbox."""
-    service_request = request_or_404(number)
-    found = Document.get_or_none((Document.id == min(document_id, MAX_ID - 1))
-                                 & (Document.request == service_request))
-    if found is None:
-        abort(404)
-    response = send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=False,
-                         download_name=found.name, etag=found.sha256, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
-    return response
+    return send_document(document_or_404(request_or_404(number), document_id), inline=True)
 
 
 # ------------------------------------------------------------------ figures
