@@ -41,13 +41,30 @@ def make_app(url, **extra):
     return app
 
 
+@pytest.fixture(scope="session")
+def pg_url():
+    """A schema of its own in the test database, so two test runs never meet."""
+    need_service("PostgreSQL", 5432)
+    import psycopg2
+    schema = f"tawasul_test_{os.getpid()}"
+    connection = psycopg2.connect(PG_URL)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    if not db.is_closed():
+        db.close()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    connection.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def app(request, tmp_path):
     """The app on a fresh database: every test that uses it runs on SQLite and on
     the PostgreSQL server of this machine."""
     if request.param == "postgres":
-        need_service("PostgreSQL", 5432)
-        url = PG_URL
+        url = request.getfixturevalue("pg_url")
     else:
         url = f"sqlite:///{tmp_path / 'test.sqlite'}"
     app = make_app(url)

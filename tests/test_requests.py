@@ -322,3 +322,11 @@ def test_a_late_second_confirmation_finds_the_request(signed_in, resident, monke
     monkeypatch.setattr(routes.ServiceRequest, "get_or_none", miss_first_lookup)
     again = signed_in.post("/requests/new/confirm", data={"draft": token})
     assert again.headers["Location"] == first.headers["Location"]
+
+
+def test_the_back_button_to_the_check_page_after_sending_shows_the_request(signed_in, resident):
+    post_new(signed_in, form(resident))
+    token = Draft.get().token
+    sent = signed_in.post("/requests/new/confirm", data={"draft": token})
+    back = signed_in.get(f"/requests/new/check?draft={token}")
+    assert back.status_code == 303 and back.headers["Location"] == sent.headers["Location"]

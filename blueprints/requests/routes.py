@@ -107,9 +107,10 @@ def complete_draft(token):
 
 @bp.route("/new/check")
 def check():
-    draft = complete_draft(request.args.get("draft"))
+    token = request.args.get("draft")
+    draft = complete_draft(token)
     if draft is None:
-        return redirect(url_for("requests.new", draft=request.args.get("draft")), 303)
+        return after_draft(token)
     return render_template("requests/check.html", draft=draft, files=list(draft.files()),
                            form=ConfirmForm(draft=draft.token))
 
@@ -119,18 +120,25 @@ def confirm():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    done = ServiceRequest.get_or_none((ServiceRequest.draft_token == form.draft.data)
+    draft = None if sent_from(form.draft.data) else complete_draft(form.draft.data)
+    if draft is not None:
+        ServiceRequest.submit(draft)
+    return after_draft(form.draft.data)
+
+
+def sent_from(token):
+    """The owner's request made from this draft, if it was confirmed already."""
+    return ServiceRequest.get_or_none((ServiceRequest.draft_token == (token or ""))
                                       & (ServiceRequest.owner == current_user.id))
-    if done is None:
-        draft = complete_draft(form.draft.data)
-        if draft is not None:
-            done = ServiceRequest.submit(draft)
-        else:  # a second confirmation may find the draft already turned into the request
-            done = ServiceRequest.get_or_none((ServiceRequest.draft_token == form.draft.data)
-                                              & (ServiceRequest.owner == current_user.id))
-        if done is None:
-            return redirect(url_for("requests.new", draft=form.draft.data), 303)
-    return redirect(url_for("requests.confirmation", number=done.number), 303)
+
+
+def after_draft(token):
+    """Where a draft leads: its request's confirmation once sent (a second click, a
+    resubmitted form or the back button land there too), else back to the form."""
+    done = sent_from(token)
+    if done:
+        return redirect(url_for("requests.confirmation", number=done.number), 303)
+    return redirect(url_for("requests.new", draft=token), 303)
 
 
 def owned_or_404(number):
