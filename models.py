@@ -513,6 +513,8 @@ class ServiceRequest(BaseModel):
         if self.status not in TRANSITIONS.get(new_status, ()):
             return _l("A request that is “%(current)s” cannot become “%(new)s”.",
                       current=STATUS_LABELS[self.status], new=STATUS_LABELS[new_status])
+        if actor is not None and actor.is_staff and self.status == RETURNED:
+            return _l("This request waits for the resident's answer; only the answer resumes the review.")
         if actor is not None and actor.is_staff and self.assignee_id not in (None, actor.id):
             return _l("%(name)s is working on this request.", name=self.assignee.full_name)
         return None
@@ -592,12 +594,14 @@ class ServiceRequest(BaseModel):
     def release(self, officer, ip=None):
         """Give the request back to the queue (its holder, or a supervisor)."""
         cls = type(self)
-        condition = (cls.id == self.id) & cls.assignee.is_null(False)
+        condition = (cls.id == self.id) & cls.assignee.is_null(False) & cls.decided_at.is_null()
         if officer.role != "supervisor":
             condition &= cls.assignee == officer
         with write_transaction():
             if not cls.update(assignee=None).where(condition).execute():
-                raise TransitionError(_l("You do not hold this request."))
+                current = cls.get_by_id(self.id)
+                raise TransitionError(current.refusal(current.status) if current.is_final
+                                      else _l("You do not hold this request."))
             current = cls.get_by_id(self.id)
             Event.create(request=self, kind="release", actor=officer, internal=True)
             Audit.record(officer, current, "release", current.status, current.status, ip)

@@ -136,11 +136,14 @@ def create_staff(username, role, full_name, password):
 @click.argument("username")
 def disable_staff(username):
     """Disable a staff account: no sign-in, and its open sessions stop working."""
-    changed = User.update(disabled=True).where(
-        (User.username == username) & (User.role.in_(ROLES[1:]))).execute()
-    if not changed:
+    user = User.get_or_none((User.username == username) & (User.role.in_(ROLES[1:])))
+    if user is None:
         raise click.ClickException(f"No staff account {username}.")
-    click.echo(f"Disabled {username}.")
+    User.update(disabled=True).where(User.id == user.id).execute()
+    held = ServiceRequest.select().where((ServiceRequest.assignee == user) & ServiceRequest.decided_at.is_null())
+    for service_request in held:
+        service_request.release(user)
+    click.echo(f"Disabled {username}; {len(held)} request(s) back in the queue.")
 
 
 holidays = AppGroup("holidays", help="Public holidays, which do not count for the deadline.")

@@ -381,3 +381,59 @@ def test_staff_actions_need_the_csrf_token(app, officer, service_request):
     client.post("/auth/login", data={"username": "noura", "password": PASSWORD, "csrf_token": token})
     assert post(client, service_request.number, "claim").status_code == 400
     assert post(client, service_request.number, "claim", csrf_token=token).status_code == 303
+
+
+def test_only_the_residents_answer_ends_a_return(app, officer, service_request):
+    noura = as_user(app, "noura")
+    post(noura, service_request.number, "start")
+    post(noura, service_request.number, "return", message="Attach the letter.")
+    refused = post(noura, service_request.number, "start")
+    assert refused.status_code == 409 and "only the answer resumes" in refused.get_data(as_text=True)
+    assert reload(service_request).status == RETURNED
+
+
+def test_two_answers_at_once_one_is_kept(app, service_request):
+    service_request.change_status(UNDER_REVIEW)
+    service_request.change_status(RETURNED, message="More please")
+    owner = service_request.owner
+    results = run_together([lambda: reload(service_request).answer(owner, "first", []),
+                            lambda: reload(service_request).answer(owner, "second", [])])
+    assert sorted(type(r).__name__ for r in results) == ["ServiceRequest", "TransitionError"]
+    assert Event.select().where(Event.kind == "answer").count() == 1
+
+
+def test_an_answer_that_loses_the_race_gets_409_not_500(app, service_request, monkeypatch):
+    from models import TransitionError
+    service_request.change_status(UNDER_REVIEW)
+    service_request.change_status(RETURNED, message="More please")
+
+    def lost(*args, **kwargs):
+        raise TransitionError("answered already")
+    monkeypatch.setattr(ServiceRequest, "answer", lost)
+    response = as_user(app, "amal").post(f"/requests/{service_request.number}/answer",
+                                         data={"message": "hello"}, headers=EN)
+    assert response.status_code == 409 and "not waiting for your answer" in response.get_data(as_text=True)
+
+
+def test_a_decided_request_cannot_be_released(app, officer, supervisor, service_request):
+    noura = as_user(app, "noura")
+    post(noura, service_request.number, "start")
+    post(noura, service_request.number, "decide", decision=ACCEPTED, reason_choice=0)
+    for client in (noura, as_user(app, "fahad")):
+        response = post(client, service_request.number, "release")
+        assert response.status_code == 409 and "a decision is final" in response.get_data(as_text=True)
+    assert reload(service_request).assignee_id == officer.id
+
+
+def test_disabling_an_officer_puts_their_requests_back_in_the_queue(app, runner, officer, service_request):
+    service_request.claim(officer)
+    result = runner.invoke(args=["staff", "disable", "noura"])
+    assert result.exit_code == 0 and "1 request(s) back in the queue" in result.output
+    assert reload(service_request).assignee_id is None
+    assert Audit.select().where(Audit.action == "release").count() == 1
+
+
+@pytest.mark.parametrize("query", ["after=2026-01-01_-9223372036854775809", "after=2026-01-01_-1",
+                                   "after=0001-01-01_1"])
+def test_odd_cursors_are_ignored(app, officer, query):
+    assert as_user(app, "noura").get("/staff/?" + query).status_code == 200

@@ -95,3 +95,10 @@ def test_a_bad_period_is_refused(app, known, query, message):
 def test_default_period_is_the_last_four_weeks(app, known):
     html = figures_client(app).get("/staff/stats", headers=EN).get_data(as_text=True)
     assert "October 29, 2026" in html and "November 25, 2026" in html
+
+
+@pytest.mark.parametrize("query", ["end=0001-01-27", "start=0001-01-01&end=0001-01-02", "start=1999-12-31"])
+def test_ancient_dates_are_refused(app, known, query):
+    for path in ("/staff/stats?", "/staff/stats.csv?"):
+        response = figures_client(app).get(path + query, headers=EN)
+        assert response.status_code == 422 and "from the year 2000 on" in response.get_data(as_text=True)

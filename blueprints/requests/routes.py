@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from blueprints.common import MAX_ID, document_or_404, render, send_document, shown_version_is, unchanged
 from blueprints.requests.forms import AnswerForm, ConfirmForm, RequestForm, clean_filename, sniff
-from models import (RETURNED, Document, Draft, Event, InvalidNumber, ServiceRequest, db,
+from models import (RETURNED, Draft, Document, Event, InvalidNumber, ServiceRequest, TransitionError, db,
                     parse_request_number, utcnow)
 
 bp = Blueprint("requests", __name__, template_folder="../../templates")
@@ -169,15 +169,18 @@ def detail(number):
     return render_template("requests/detail.html", **page_context(owned_or_404(number)))
 
 
+def not_waiting(service_request, form):
+    return render_template("requests/detail.html", error=_("This request is not waiting for your answer."),
+                           **page_context(ServiceRequest.get_by_id(service_request.id), form)), 409
+
+
 @bp.route("/<number>/answer", methods=["POST"])
 def answer(number):
     """The resident answers a request returned for more information."""
     service_request = owned_or_404(number)
     form = AnswerForm()
     if service_request.status != RETURNED:
-        context = page_context(service_request, form)
-        return render_template("requests/detail.html", error=_("This request is not waiting for your answer."),
-                               **context), 409
+        return not_waiting(service_request, form)
     if form.validate_on_submit():
         files, problems = read_uploads(request.files.getlist(form.documents.name),
                                        current_app.config["MAX_DOCUMENTS"])
@@ -185,7 +188,10 @@ def answer(number):
         if not problems and not (files or form.message.data):
             form.message.errors = [_("Write an answer or attach a document.")]
         if not form.message.errors and not problems:
-            service_request.answer(current_user, form.message.data, files)
+            try:
+                service_request.answer(current_user, form.message.data, files)
+            except TransitionError:  # answered a moment ago, from another tab
+                return not_waiting(service_request, form)
             return redirect(url_for("requests.detail", number=service_request.number), 303)
     return render_template("requests/detail.html", **page_context(service_request, form)), 422
 

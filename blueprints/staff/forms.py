@@ -39,9 +39,10 @@ class QueueForm(FlaskForm):
         """The keyset position "YYYY-MM-DD_id" of the last row of the previous page."""
         try:
             day, row_id = (self.after.data or "").split("_")
-            return dt.date.fromisoformat(day), min(int(row_id), 2 ** 63 - 1)
+            day, row_id = dt.date.fromisoformat(day), int(row_id)
         except ValueError:
             return None
+        return (day, row_id) if 0 <= row_id < 2 ** 63 else None
 
 
 class ActionForm(FlaskForm):
@@ -99,9 +100,16 @@ class PeriodForm(FlaskForm):
         end = self.end.data or riyadh_date(utcnow())
         return (self.start.data or end - dt.timedelta(days=27)), end
 
-    def validate_end(self, field):
-        start, end = self.period()
-        if start > end:
-            raise ValidationError(_l("The period must end after it starts."))
-        if (end - start).days > 366:
-            raise ValidationError(_l("Choose a period of at most one year."))
+    def validate(self, extra_validators=None):
+        """The period as a whole: from 2000 on, in order, at most a year long."""
+        if not super().validate(extra_validators):
+            return False
+        if any(d and d.year < 2000 for d in (self.start.data, self.end.data)):
+            problem = _l("Choose dates from the year 2000 on.")
+        else:
+            start, end = self.period()
+            problem = (_l("The period must end after it starts.") if start > end else
+                       _l("Choose a period of at most one year.") if (end - start).days > 366 else None)
+        if problem:
+            self.end.errors = [problem]
+        return problem is None

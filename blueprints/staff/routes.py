@@ -190,7 +190,7 @@ CSV_COLUMNS = ("service", "received", "decided", "decided_within_deadline", "sha
 def figures_csv():
     form, period = period_from_args()
     if period is None:
-        abort(422)
+        return render_template("staff/stats.html", form=form), 422
     rows, total = stats.figures(*period, today=riyadh_date(utcnow()))
     out = io.StringIO()
     writer = csv.writer(out)
