@@ -2,6 +2,7 @@
 each status for `demo`, staff accounts, and a few hundred requests spread over six
 weeks for the queue and the figures."""
 import datetime as dt
+import hashlib
 import random
 
 from werkzeug.security import generate_password_hash
@@ -133,6 +134,7 @@ def load_volume(officer, count=300, days=42, seed=7):
         worker = link(owner, f"Worker {index:02d}", id_number(2, 60000000 + index), rng.choice(["YE", "SY", "IN", "EG"]))
         persons.append((owner, worker))
     document = minimal_pdf("Demo document")
+    digest = hashlib.sha256(document).hexdigest()
     now = utcnow()
     for _ in range(count):
         owner, person = rng.choice(persons)
@@ -146,7 +148,7 @@ def load_volume(officer, count=300, days=42, seed=7):
             submitted_at=submitted, submitted_on=riyadh_date(submitted), updated_at=submitted,
             due_on=due_date(riyadh_date(submitted)), draft_token=f"demo-{rng.random()}")
         Document.create(request=created, name="documents.pdf", content_type="application/pdf",
-                        size=len(document), sha256="0" * 64, data=document, added_at=submitted)
+                        size=len(document), sha256=digest, data=document, added_at=submitted)
         Event.create(request=created, at=submitted, kind="submitted", status=RECEIVED)
         settle(created, rng, officers, reasons, age_days, now)
 
