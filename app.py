@@ -12,8 +12,7 @@ from playhouse.db_url import connect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints import assets, commands, errors
-from blueprints.common import (format_day, format_filesize, format_hours, format_moment, hijri_date,
-                               nationality_name)
+from blueprints.common import format_day, format_filesize, format_hours, format_moment, nationality_name
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db
 
 LANGUAGES = ("ar", "en")
@@ -107,7 +106,7 @@ def create_app(test_config=None):
 
     app.after_request(security_headers)
     app.context_processor(template_globals)
-    app.jinja_env.filters.update(day=format_day, moment=format_moment, hijri=hijri_date,
+    app.jinja_env.filters.update(day=format_day, moment=format_moment,
                                   filesize=format_filesize, nationality=nationality_name,
                                   duration=format_hours, percent=format_percent,
                                   format_date=format_date)

@@ -216,10 +216,6 @@ class Person(BaseModel):
     def id_type(self):
         return ID_TYPES[self.id_number[0]]
 
-    @property
-    def id_type_label(self):
-        return ID_TYPE_LABELS[self.id_type]
-
     @classmethod
     def linked_to(cls, user):
         """The owner first, then the linked persons by name."""

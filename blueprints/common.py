@@ -71,13 +71,6 @@ def staff_required(view):
     return wrapped
 
 
-def get_or_404(query):
-    found = query.first()
-    if found is None:
-        abort(404)
-    return found
-
-
 def hijri_date(day):
     """Umm al-Qura date, e.g. '5 رمضان 1448 هـ', in the current language."""
     lang = "ar" if get_locale().language == "ar" else "en"

@@ -160,8 +160,11 @@ def confirmation(number):
 def page_context(service_request, answer_form=None):
     return dict(r=service_request, events=list(Event.timeline(service_request)),
                 documents=list(Document.listing(service_request)),
-                panel_version=f"{service_request.version}-{get_locale().language}",
-                answer_form=answer_form or AnswerForm())
+                panel_version=panel_version(service_request), answer_form=answer_form or AnswerForm())
+
+
+def panel_version(service_request):
+    return f"{service_request.version}-{get_locale().language}"
 
 
 @bp.route("/<number>")
@@ -201,9 +204,9 @@ def status_panel(number):
     """The live panel. A poll that carries the version it shows gets an empty 204
     when nothing changed; htmx then leaves the panel alone."""
     service_request = owned_or_404(number)
+    if shown_version_is(panel_version(service_request)):
+        return unchanged()  # two queries in all: the user and the request
     context = page_context(service_request)
-    if shown_version_is(context["panel_version"]):
-        return unchanged()
     response = render("requests/detail.html", "requests/_status_update.html", **context)
     response.set_etag(context["panel_version"])
     return response.make_conditional(request)
