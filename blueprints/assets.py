@@ -1,5 +1,6 @@
 """Static files, served from memory: fingerprinted URLs (`?v=<hash>`) cached for a
 year, and brotli / gzip bodies compressed once at start-up at the highest level."""
+import functools
 import gzip
 import hashlib
 import mimetypes
@@ -36,12 +37,19 @@ class StaticFile:
         return response.make_conditional(request)
 
 
+@functools.lru_cache(maxsize=None)
+def static_file(path, mtime_ns, size):
+    """Compressing at brotli 11 is slow: once per process for each version of a file."""
+    return StaticFile(path)
+
+
 def load(folder):
     files = {}
     for root, _dirs, names in os.walk(folder):
         for name in names:
             path = os.path.join(root, name)
-            files[os.path.relpath(path, folder).replace(os.sep, "/")] = StaticFile(path)
+            stat = os.stat(path)
+            files[os.path.relpath(path, folder).replace(os.sep, "/")] = static_file(path, stat.st_mtime_ns, stat.st_size)
     return files
 
 
