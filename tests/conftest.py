@@ -1,7 +1,10 @@
 import os
+import shutil
 import socket
+import threading
 
 import pytest
+from werkzeug.serving import make_server
 
 from app import create_app
 from blueprints.demo import id_number, minimal_pdf
@@ -159,3 +162,50 @@ def service_request(resident):
 def signed_in(client, auth, resident):
     auth.login()
     return client
+
+
+# ------------------------------------------------------------------ browser tests
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+POLL = 1
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by the playwright package (never its own browser)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: `make test` installs it")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(tmp_path):
+    """The app served on a free loopback port, on its own SQLite file."""
+    app = make_app(f"sqlite:///{tmp_path / 'e2e.sqlite'}", STATUS_POLL_SECONDS=POLL, NOJS_REFRESH_SECONDS=2)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def e2e_resident(live):
+    return make_resident([("أمل سعد", None, "SA"), ("يوسف اليمني", id_number(2, 11111111), "YE")])
+
+
+def sign_in(page, live, username="amal", lands_on="/requests/"):
+    page.goto(f"{live}/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("main button")
+    page.wait_for_url(f"{live}{lands_on}")

@@ -1,0 +1,40 @@
+"""Accessibility: axe-core (pinned in package.json) on the main pages, in Chromium,
+in Arabic and English, at phone width."""
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_user, sign_in, submit_request
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+RESIDENT_PAGES = ["/requests/", "/requests/new", "/requests/{number}", "/requests/{number}/confirmation",
+                  "/inquiry", "/inquiry?number=12"]
+STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/stats"]
+
+
+def violations(page):
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})")
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+
+
+@pytest.mark.parametrize("locale", ["ar-SA", "en-US"])
+def test_pages_have_no_accessibility_violations(browser, live, e2e_resident, locale):
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `make test` installs it with npm")
+    created = submit_request(e2e_resident, person_name="أمل سعد")
+    make_user("fahad", None, role="supervisor", full_name="Fahad")
+    found = {}
+    for username, landing, paths in (("amal", "/requests/", RESIDENT_PAGES), ("fahad", "/staff/", STAFF_PAGES)):
+        context = browser.new_context(locale=locale, bypass_csp=True, viewport={"width": 360, "height": 740})
+        page = context.new_page()
+        sign_in(page, live, username, landing)
+        for path in ["/auth/login", "/auth/register"] if username == "amal" else []:
+            anonymous = browser.new_context(locale=locale, bypass_csp=True).new_page()
+            anonymous.goto(live + path)
+            found[path] = violations(anonymous)
+        for path in paths:
+            page.goto(live + path.format(number=created.number))
+            found[path] = violations(page)
+        context.close()
+    assert {path: v for path, v in found.items() if v} == {}
