@@ -330,3 +330,9 @@ def test_the_back_button_to_the_check_page_after_sending_shows_the_request(signe
     sent = signed_in.post("/requests/new/confirm", data={"draft": token})
     back = signed_in.get(f"/requests/new/check?draft={token}")
     assert back.status_code == 303 and back.headers["Location"] == sent.headers["Location"]
+
+
+@pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
+def test_boosted_and_history_restore_requests_get_the_whole_page(signed_in, service_request, header):
+    response = signed_in.get(f"/requests/{service_request.number}/status", headers={**HX, header: "true"})
+    assert "<html" in response.get_data(as_text=True)
