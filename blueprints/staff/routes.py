@@ -82,9 +82,8 @@ def request_or_404(number):
 def page(service_request, status=200, **forms):
     forms.setdefault("action_form", ActionForm())
     forms.setdefault("return_form", ReturnForm())
-    forms.setdefault("decision_form", DecisionForm())
+    forms.setdefault("decision_form", DecisionForm().setup(service_request.service))
     forms.setdefault("note_form", NoteForm())
-    forms["decision_form"].setup(service_request.service)
     context = dict(
         r=service_request, staff=True, today=riyadh_date(utcnow()), action_labels=ACTION_LABELS,
         events=list(Event.timeline(service_request, staff=True)),
@@ -102,10 +101,9 @@ def detail(number):
     return page(request_or_404(number))
 
 
-def act(number, action, form=None, **kwargs):
+def act(service_request, action, form=None, **kwargs):
     """Run one staff action; back to the page (303) or the page with the reason it
     was refused (409 for a conflict, 422 for a form to correct)."""
-    service_request = request_or_404(number)
     form = form or ActionForm()
     if not form.validate_on_submit():
         return page(service_request, 422, **kwargs)
@@ -122,30 +120,31 @@ def client_ip():
 
 @bp.route("/requests/<number>/claim", methods=["POST"])
 def claim(number):
-    return act(number, lambda r, form: r.claim(current_user, client_ip()))
+    return act(request_or_404(number), lambda r, form: r.claim(current_user, client_ip()))
 
 
 @bp.route("/requests/<number>/release", methods=["POST"])
 def release(number):
-    return act(number, lambda r, form: r.release(current_user, client_ip()))
+    return act(request_or_404(number), lambda r, form: r.release(current_user, client_ip()))
 
 
 @bp.route("/requests/<number>/start", methods=["POST"])
 def start_review(number):
-    return act(number, lambda r, form: r.change_status(UNDER_REVIEW, current_user, ip=client_ip()))
+    return act(request_or_404(number), lambda r, form: r.change_status(UNDER_REVIEW, current_user, ip=client_ip()))
 
 
 @bp.route("/requests/<number>/return", methods=["POST"])
 def return_to_applicant(number):
     form = ReturnForm()
-    return act(number, lambda r, f: r.change_status(RETURNED, current_user, message=f.message.data,
+    return act(request_or_404(number), lambda r, f: r.change_status(RETURNED, current_user, message=f.message.data,
                                                      ip=client_ip()), form, return_form=form)
 
 
 @bp.route("/requests/<number>/decide", methods=["POST"])
 def decide(number):
-    form = DecisionForm().setup(request_or_404(number).service)
-    return act(number, lambda r, f: r.change_status(f.decision.data, current_user, message=f.reason.data,
+    service_request = request_or_404(number)
+    form = DecisionForm().setup(service_request.service)
+    return act(service_request, lambda r, f: r.change_status(f.decision.data, current_user, message=f.reason.data,
                                                      reason_choice=f.chosen_reason(), ip=client_ip()),
                form, decision_form=form)
 
@@ -153,7 +152,7 @@ def decide(number):
 @bp.route("/requests/<number>/note", methods=["POST"])
 def note(number):
     form = NoteForm()
-    return act(number, lambda r, f: r.add_note(current_user, f.note.data, client_ip()), form,
+    return act(request_or_404(number), lambda r, f: r.add_note(current_user, f.note.data, client_ip()), form,
                note_form=form)
 
 
