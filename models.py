@@ -22,12 +22,18 @@ LOCKOUT_MINUTES = 15
 
 
 def utcnow():
+    """Now, as a naive UTC datetime: the one place the project reads the clock."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def riyadh_date(moment):
     """The calendar date in Riyadh of a naive UTC datetime."""
     return moment.replace(tzinfo=dt.timezone.utc).astimezone(RIYADH).date()
+
+
+def riyadh_today():
+    """Today's date in Riyadh (already tomorrow from 21:00 UTC)."""
+    return riyadh_date(utcnow())
 
 
 def add_working_days(start, days, holidays=()):
@@ -616,7 +622,7 @@ class ServiceRequest(BaseModel):
         """Calendar days until the deadline (negative when overdue); None while paused."""
         if self.status == RETURNED or self.is_final:
             return None
-        return (self.due_on - (today or riyadh_date(utcnow()))).days
+        return (self.due_on - (today or riyadh_today())).days
 
     @classmethod
     def queue(cls, officer, status=None, service=None, overdue=False, mine=False,
@@ -633,7 +639,7 @@ class ServiceRequest(BaseModel):
         if service:
             query = query.where(Service.code == service)
         if overdue:
-            query = query.where((cls.due_on < (today or riyadh_date(utcnow()))) & (cls.status != RETURNED))
+            query = query.where((cls.due_on < (today or riyadh_today())) & (cls.status != RETURNED))
         if mine:
             query = query.where(cls.assignee == officer)
         if unassigned:

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app import create_app  # noqa: E402
 from models import (ACCEPTED, OPEN_STATUSES, REJECTED, Person, Service, ServiceRequest,  # noqa: E402
-                    User, create_schema, db, due_date, luhn_digit, riyadh_date, utcnow)
+                    User, create_schema, db, due_date, luhn_digit, riyadh_date, riyadh_today, utcnow)
 
 OPEN_SHARE = 0.03
 BATCH = 1000
@@ -121,7 +121,7 @@ def main():
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(officer.id)
-    today = riyadh_date(utcnow())
+    today = riyadh_today()
     with db.connection_context():
         last_number = ServiceRequest.select().order_by(ServiceRequest.id.desc()).get().number
         middle = (ServiceRequest.select(ServiceRequest.due_on, ServiceRequest.id)

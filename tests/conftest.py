@@ -4,6 +4,7 @@ import socket
 import threading
 
 import pytest
+import time_machine
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -16,6 +17,19 @@ REDIS_URL = os.environ.get("TAWASUL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 REQUIRE_SERVICES = os.environ.get("TAWASUL_REQUIRE_SERVICES") == "1"
 HX = {"HX-Request": "true"}
 PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_clock():
+    """TAWASUL_TEST_CLOCK=2026-12-31T23:30:00Z runs the whole suite as if started at
+    that moment (the clock keeps ticking): CI uses it to prove the date-sensitive
+    tests pass on any day and at any hour."""
+    start = os.environ.get("TAWASUL_TEST_CLOCK")
+    if not start:
+        yield None
+        return
+    with time_machine.travel(start, tick=True) as traveller:
+        yield traveller
 
 
 def reachable(port):

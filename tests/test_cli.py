@@ -1,7 +1,7 @@
 import datetime as dt
 
 from blueprints.demo import id_number
-from models import ACCEPTED, REJECTED, UNDER_REVIEW, Event, Person, ServiceRequest, User
+from models import ACCEPTED, REJECTED, UNDER_REVIEW, Event, Person, ServiceRequest, User, riyadh_today
 
 SPONSOR = id_number(1, 12345678)
 WORKER = id_number(2, 33333333)
@@ -81,7 +81,7 @@ def test_demo_data_has_a_request_in_each_status_and_a_real_looking_queue(runner)
     assert requests.count() >= 300
     days = {r.submitted_on for r in requests}
     assert max(days) - min(days) >= dt.timedelta(days=28)
-    overdue = requests.where(ServiceRequest.decided_at.is_null() & (ServiceRequest.due_on < dt.date.today())
+    overdue = requests.where(ServiceRequest.decided_at.is_null() & (ServiceRequest.due_on < riyadh_today())
                              & (ServiceRequest.status != "returned"))
     assert overdue.count() >= 5
     users = User.select().count()

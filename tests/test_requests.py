@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import re
 
@@ -168,7 +169,7 @@ def test_my_requests_lists_only_mine_newest_first(client, auth, resident, other_
     older = submit_request(resident)
     newer = submit_request(resident, person_name="Yusuf Yemeni", service="iqama_renewal")
     theirs = submit_request(other_resident, person_name="Badr Ali")
-    ServiceRequest.update(submitted_at=older.submitted_at.replace(year=2025)).where(
+    ServiceRequest.update(submitted_at=older.submitted_at - dt.timedelta(days=365)).where(
         ServiceRequest.id == older.id).execute()
     auth.login()
     page = client.get("/requests/").get_data(as_text=True)

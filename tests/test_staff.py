@@ -6,7 +6,7 @@ from peewee import DatabaseError
 
 from blueprints.demo import minimal_pdf
 from models import (ACCEPTED, RECEIVED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document, Event,
-                    Reason, ServiceRequest, User, add_working_days, db, riyadh_date, utcnow)
+                    Reason, RIYADH, ServiceRequest, User, add_working_days, db, riyadh_date, utcnow)
 from tests.conftest import HX, PASSWORD, make_user, submit_request
 
 EN = {"Accept-Language": "en"}
@@ -87,9 +87,14 @@ def test_staff_create_refuses_short_passwords_and_taken_names(runner, officer):
 
 # ------------------------------------------------------------------ queue
 
+QUEUE_DAY = dt.datetime(2026, 11, 18, 10, 0, tzinfo=RIYADH)  # a Wednesday with no holiday near
+
+
 @pytest.fixture
-def queue_data(resident, other_resident):
-    """Four open requests with known deadlines and one decided."""
+def queue_data(resident, other_resident, time_machine):
+    """Four open requests with known deadlines and one decided, seen on QUEUE_DAY:
+    filed 20 and 10 days before it (overdue), 5 and 1 (not yet)."""
+    time_machine.move_to(QUEUE_DAY)
     made = []
     for days_ago, person, service, owner in ((20, "Amal Saad", "passport", resident),
                                              (1, "Yusuf Yemeni", "visit_extension", resident),

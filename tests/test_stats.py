@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from models import ACCEPTED, REJECTED, RETURNED, Service, ServiceRequest
+from models import ACCEPTED, REJECTED, RETURNED, RIYADH, Service, ServiceRequest
 from tests.conftest import PASSWORD, make_user, submit_request
 
 EN = {"Accept-Language": "en"}
@@ -24,12 +24,12 @@ def place(request, submitted_on, due_on, decided_on=None, hours=None, status=Non
 
 
 @pytest.fixture
-def known(resident, monkeypatch):
+def known(resident, time_machine):
     """Passport: 4 decided (3 on time; hours 10, 20, 30, 100), 1 overdue, 1 returned past
     its date (paused: not overdue). Visit extension: 1 decided late (hours 200).
-    One passport request outside the period."""
-    import blueprints.staff.routes as routes
-    monkeypatch.setattr(routes, "riyadh_date", lambda moment: TODAY)
+    One passport request outside the period. The clock stands late on TODAY in Riyadh
+    (already TODAY there, still the day before in UTC)."""
+    time_machine.move_to(dt.datetime.combine(TODAY, dt.time(0, 30), tzinfo=RIYADH))
     make_user("noura", None, role="officer")
     made = [submit_request(resident) for _ in range(7)]
     visit = submit_request(resident, person_name="Yusuf Yemeni", service="visit_extension")

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, riyadh_date, utcnow
+from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, riyadh_today
 
 REASON_MAX = 2000
 
@@ -97,7 +97,7 @@ class PeriodForm(FlaskForm):
 
     def period(self):
         """(start, end) dates, the last 28 days by default."""
-        end = self.end.data or riyadh_date(utcnow())
+        end = self.end.data or riyadh_today()
         return (self.start.data or end - dt.timedelta(days=27)), end
 
     def validate(self, extra_validators=None):

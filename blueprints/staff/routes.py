@@ -11,7 +11,7 @@ from blueprints.common import document_or_404, render, send_document, shown_vers
 from blueprints.staff import figures as stats
 from blueprints.staff.forms import ActionForm, DecisionForm, NoteForm, PeriodForm, QueueForm, ReturnForm
 from models import (ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document, Event, InvalidNumber, Person,
-                    ServiceRequest, TransitionError, User, parse_request_number, riyadh_date, utcnow)
+                    ServiceRequest, TransitionError, User, parse_request_number, riyadh_today)
 
 bp = Blueprint("staff", __name__, template_folder="../../templates")
 PAGE_SIZE = 50
@@ -41,7 +41,7 @@ def queue():
     gets an empty 204."""
     form = QueueForm(request.args)
     form.validate()
-    today = riyadh_date(utcnow())
+    today = riyadh_today()
     rows = list(ServiceRequest.queue(current_user, **form.filters(), limit=PAGE_SIZE + 1, today=today))
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     next_after = f"{rows[-1].due_on.isoformat()}_{rows[-1].id}" if more else None
@@ -85,7 +85,7 @@ def page(service_request, status=200, **forms):
     forms.setdefault("decision_form", DecisionForm().setup(service_request.service))
     forms.setdefault("note_form", NoteForm())
     context = dict(
-        r=service_request, staff=True, today=riyadh_date(utcnow()), action_labels=ACTION_LABELS,
+        r=service_request, staff=True, today=riyadh_today(), action_labels=ACTION_LABELS,
         events=list(Event.timeline(service_request, staff=True)),
         documents=list(Document.listing(service_request)),
         sponsor=User.get_or_none(User.id_number == service_request.person.sponsor_id_number),
@@ -176,7 +176,7 @@ def figures_page():
     if period is None:
         return render_template("staff/stats.html", form=form), 422
     form.start.data, form.end.data = period
-    rows, total = stats.figures(*period, today=riyadh_date(utcnow()))
+    rows, total = stats.figures(*period, today=riyadh_today())
     return render_template("staff/stats.html", form=form, period=period, rows=rows, total=total,
                            chart=stats.chart(stats.daily(*period)))
 
@@ -190,7 +190,7 @@ def figures_csv():
     form, period = period_from_args()
     if period is None:
         return render_template("staff/stats.html", form=form), 422
-    rows, total = stats.figures(*period, today=riyadh_date(utcnow()))
+    rows, total = stats.figures(*period, today=riyadh_today())
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
