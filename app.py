@@ -1,28 +1,21 @@
-"""Tawasul: the application factory, its extensions, hooks and commands."""
+"""Tawasul: the application factory. It reads the configuration, opens the database,
+binds the extensions (web/extensions.py), registers the blueprints with their URL
+prefixes, the error pages, the static files and the commands (cli/)."""
 import os
 
 from flask import Flask, abort, has_request_context, request, session
-from flask_babel import Babel, format_date, format_percent, get_locale
-from flask_compress import Compress
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFProtect
+from flask_babel import format_date, format_percent, get_locale
+from flask_login import current_user
 from playhouse.db_url import connect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from blueprints import assets, commands, errors
-from blueprints.common import format_day, format_filesize, format_hours, format_moment, nationality_name
+import cli
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db
+from web import errors, static_files
+from web.extensions import babel, compress, csrf, limiter, login_manager
+from web.formatting import format_day, format_filesize, format_hours, format_moment, nationality_name
 
 LANGUAGES = ("ar", "en")
-
-babel = Babel()
-compress = Compress()
-csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
-login_manager = LoginManager()
-login_manager.login_view = "auth.login"
 
 
 def select_locale():
@@ -90,18 +83,9 @@ def create_app(test_config=None):
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.unauthorized_handler(errors.unauthorized)
-    login_manager.login_message = None
-    login_manager.session_protection = None  # no remember-me cookie here; keeps the session cookie small
 
-    from blueprints.auth import bp as auth_bp
-    from blueprints.requests import bp as requests_bp
-    from blueprints.staff import bp as staff_bp
-    from blueprints.status import bp as status_bp
-    app.register_blueprint(status_bp)
-    app.register_blueprint(auth_bp, url_prefix="/auth")
-    app.register_blueprint(requests_bp, url_prefix="/requests")
-    app.register_blueprint(staff_bp, url_prefix="/staff")
-    assets.init_app(app)
+    register_blueprints(app)
+    static_files.init_app(app)
     errors.init_app(app)
 
     app.after_request(security_headers)
@@ -110,8 +94,19 @@ def create_app(test_config=None):
                                   filesize=format_filesize, nationality=nationality_name,
                                   duration=format_hours, percent=format_percent,
                                   format_date=format_date)
-    commands.init_app(app)
+    cli.init_app(app)
     return app
+
+
+def register_blueprints(app):
+    from blueprints.auth import bp as auth_bp
+    from blueprints.home import bp as home_bp
+    from blueprints.requests import bp as requests_bp
+    from blueprints.staff import bp as staff_bp
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(requests_bp, url_prefix="/requests")
+    app.register_blueprint(staff_bp, url_prefix="/staff")
 
 
 def open_database(url):

@@ -19,8 +19,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
-from blueprints.demo import DEMO_PASSWORD, load_demo  # noqa: E402
-from models import ServiceRequest, User, create_schema, db  # noqa: E402
+from cli.demo import DEMO_PASSWORD, load_demo  # noqa: E402
+from models import ServiceRequest, User, upgrade, db  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 PHONE = dict(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -32,7 +32,7 @@ def serve(poll_seconds):
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench",
                       "STATUS_POLL_SECONDS": poll_seconds})
     with db.connection_context():
-        create_schema()
+        upgrade()
         load_demo()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -97,7 +97,7 @@ def measure(browser, base, number):
 
 SCREENS = {
     "demo": ("/requests/", ["/requests/", "/requests/new", "/requests/{number}", "/requests/{returned}", "/inquiry"]),
-    "fahad": ("/staff/", ["/staff/", "/staff/requests/{number}", "/staff/stats"]),
+    "fahad": ("/staff/", ["/staff/", "/staff/requests/{number}", "/staff/figures"]),
 }
 
 

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app import create_app  # noqa: E402
 from models import (ACCEPTED, OPEN_STATUSES, REJECTED, Person, Service, ServiceRequest,  # noqa: E402
-                    User, create_schema, db, due_date, luhn_digit, riyadh_date, riyadh_today, utcnow)
+                    User, upgrade, db, due_date, luhn_digit, riyadh_date, riyadh_today, utcnow)
 
 OPEN_SHARE = 0.03
 BATCH = 1000
@@ -112,7 +112,7 @@ def main():
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False})
     with db.connection_context():
-        create_schema()
+        upgrade()
         officer = fill(args.rows)
         total = ServiceRequest.select().count()
         open_count = ServiceRequest.select().where(ServiceRequest.decided_at.is_null()).count()

@@ -8,15 +8,15 @@ import time_machine
 from werkzeug.serving import make_server
 
 from app import create_app
-from blueprints.demo import id_number, minimal_pdf
-from models import MODELS, Draft, Person, Service, ServiceRequest, User, create_schema, db
+from models import MODELS, Person, db, upgrade
+from models.schema import HISTORY_TABLE
+from tests.factories import PASSWORD, id_number, make_resident, make_user, submit_request  # noqa: F401
 
 PG_URL = os.environ.get("TAWASUL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TAWASUL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # .ci/run sets this: there a missing PostgreSQL or Redis fails the run instead of skipping.
 REQUIRE_SERVICES = os.environ.get("TAWASUL_REQUIRE_SERVICES") == "1"
 HX = {"HX-Request": "true"}
-PASSWORD = "correct-horse-42"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -54,7 +54,8 @@ def make_app(url, **extra):
     with app.app_context(), db.connection_context():
         if not url.startswith("sqlite"):
             db.drop_tables(MODELS, safe=True, cascade=True)
-        create_schema()
+            db.execute_sql(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
+        upgrade()
     return app
 
 
@@ -116,24 +117,6 @@ def auth(client):
     return AuthActions(client)
 
 
-def make_user(username, number, role="resident", full_name="Amal Saad"):
-    user = User(username=username, full_name=full_name, id_number=number, role=role)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
-
-
-def make_resident(persons):
-    """A citizen "amal" linked to herself (the first of `persons`) and the others:
-    (name, id number, nationality) each."""
-    with db.connection_context():
-        user = make_user("amal", id_number(1, 12345678), full_name=persons[0][0])
-        for name, number, nationality in persons:
-            Person.create(sponsor_id_number=user.id_number, id_number=number or user.id_number,
-                          name=name, nationality=nationality)
-    return user
-
-
 @pytest.fixture
 def resident(app):
     """A citizen with herself and three linked persons."""
@@ -149,22 +132,6 @@ def other_resident(app):
         Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="Badr Ali",
                       nationality="SA")
     return user
-
-
-def person_of(user, name):
-    with db.connection_context():
-        return Person.get((Person.sponsor_id_number == user.id_number) & (Person.name == name))
-
-
-def submit_request(user, person_name="Amal Saad", service="passport", files=1):
-    """A request filed through the same draft -> submit path as the web flow."""
-    with db.connection_context():
-        draft = Draft.create(owner=user, person=person_of(user, person_name),
-                             service=Service.get(Service.code == service),
-                             description="My passport expires next month and I need it renewed.")
-        for index in range(files):
-            draft.add_file(f"doc{index}.pdf", "application/pdf", minimal_pdf(f"doc {index}"))
-        return ServiceRequest.submit(draft)
 
 
 @pytest.fixture

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_user, sign_in, submit_request
+from tests.conftest import sign_in
+from tests.factories import make_user, submit_request
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 RESIDENT_PAGES = ["/requests/", "/requests/new", "/requests/{number}", "/requests/{number}/confirmation",
                   "/inquiry", "/inquiry?number=12"]
-STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/stats"]
+STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/figures"]
 
 
 def violations(page):

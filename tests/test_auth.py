@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 
 from models import Person, User, utcnow
-from tests.conftest import HX, PASSWORD, make_app
+from tests.conftest import HX, make_app
+from tests.factories import PASSWORD
 
 GOOD = dict(username="nora", full_name="Nora Fahad", id_number="1000000008", nationality="SA",
             password="long-enough-pass-7", confirm="long-enough-pass-7")

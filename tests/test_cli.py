@@ -1,7 +1,7 @@
 import datetime as dt
 
-from blueprints.demo import id_number
 from models import ACCEPTED, REJECTED, UNDER_REVIEW, Event, Person, ServiceRequest, User, riyadh_today
+from tests.factories import id_number
 
 SPONSOR = id_number(1, 12345678)
 WORKER = id_number(2, 33333333)

@@ -1,9 +1,9 @@
 """End to end in Debian's headless Chromium, driven by the playwright package."""
 import pytest
 
-from blueprints.demo import minimal_pdf
 from models import ACCEPTED, UNDER_REVIEW, ServiceRequest, db
-from tests.conftest import POLL, make_user, sign_in, submit_request
+from tests.conftest import POLL, sign_in
+from tests.factories import make_user, minimal_pdf, submit_request
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

@@ -3,11 +3,10 @@ import threading
 
 import pytest
 
-from blueprints.demo import minimal_pdf
 from models import (ACCEPTED, REJECTED, UNDER_REVIEW, Document, Draft, Event, InvalidNumber,
-                    Person, Service, ServiceRequest, TransitionError, add_working_days, db,
+                    Person, Service, ServiceRequest, ActionRefused, add_working_days, db,
                     luhn_valid, new_request_number, parse_id_number, parse_request_number)
-from tests.conftest import person_of, submit_request
+from tests.factories import minimal_pdf, person_of, submit_request
 
 
 @pytest.mark.parametrize("number", ["1000000008", "1123456780", "2000000006", "2123456788"])
@@ -142,11 +141,11 @@ def test_a_failure_during_submit_saves_nothing(resident, monkeypatch):
 def test_status_changes_follow_the_rules_and_append_events(service_request):
     reviewed = service_request.change_status(UNDER_REVIEW)
     assert reviewed.status == UNDER_REVIEW and reviewed.version == service_request.version + 1
-    with pytest.raises(TransitionError, match="reason"):
+    with pytest.raises(ActionRefused, match="reason"):
         reviewed.change_status(REJECTED, message="  ")
     decided = reviewed.change_status(ACCEPTED, message="All documents are in order.")
     assert decided.is_final and decided.decided_at and decided.reason == "All documents are in order."
-    with pytest.raises(TransitionError, match="a decision is final"):
+    with pytest.raises(ActionRefused, match="a decision is final"):
         decided.change_status(REJECTED, message="changed my mind")
     kinds = [(e.kind, e.status) for e in Event.timeline(service_request)]
     assert kinds == [("submitted", "received"), ("status", UNDER_REVIEW), ("status", ACCEPTED)]
@@ -157,7 +156,7 @@ def test_a_stale_object_cannot_decide_twice(service_request):
     service_request.change_status(UNDER_REVIEW)
     stale = ServiceRequest.get_by_id(service_request.id)
     service_request.change_status(ACCEPTED, message="ok")
-    with pytest.raises(TransitionError):
+    with pytest.raises(ActionRefused):
         stale.change_status(REJECTED, message="no")
     assert ServiceRequest.get_by_id(service_request.id).status == ACCEPTED
 

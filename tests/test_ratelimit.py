@@ -5,7 +5,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import PASSWORD, REDIS_URL, make_app, need_service
+from tests.conftest import REDIS_URL, make_app, need_service
+from tests.factories import PASSWORD
 
 SCRIPT = """
 import sys
@@ -52,7 +53,7 @@ def test_reading_the_sign_in_page_is_not_limited(limited):
 
 
 def test_successful_sign_ins_do_not_use_up_the_limit(tmp_path):
-    from tests.conftest import make_resident
+    from tests.factories import make_resident
     app = make_app(f"sqlite:///{tmp_path / 'ok.sqlite'}", RATELIMIT_ENABLED=True,
                    RATELIMIT_LOGIN="2 per minute", RATELIMIT_STORAGE_URI="memory://")
     make_resident([("Amal Saad", None, "SA")])

@@ -4,10 +4,11 @@ import re
 
 import pytest
 
-from blueprints.demo import minimal_pdf
-from models import (ACCEPTED, REJECTED, UNDER_REVIEW, Document, Draft, Event, ServiceRequest,
+from models import (ACCEPTED, MAX_DRAFTS_PER_OWNER, REJECTED, UNDER_REVIEW, Document, Draft, DraftFile, Event,
+                    ServiceRequest,
                     add_working_days, riyadh_date)
-from tests.conftest import HX, person_of, submit_request
+from tests.conftest import HX
+from tests.factories import PASSWORD, minimal_pdf, person_of, submit_request
 
 EN = {"Accept-Language": "en"}
 DESCRIPTION = "My passport expires next month and I travel for treatment; please renew it."
@@ -302,10 +303,33 @@ def test_huge_ids_are_refused_not_crashed(signed_in, resident, service_request):
     assert signed_in.get(url).status_code == 404
 
 
-def test_a_resident_keeps_only_a_few_drafts(signed_in, resident):
-    for _ in range(5):
-        post_new(signed_in, form(resident))
-    assert Draft.select().count() == Draft.KEEP_PER_OWNER
+def test_drafts_in_many_tabs_are_all_kept_up_to_the_limit(signed_in, resident):
+    for _ in range(MAX_DRAFTS_PER_OWNER):
+        assert signed_in.get("/requests/new").status_code == 200  # reading never deletes
+        assert post_new(signed_in, form(resident)).status_code == 303
+    assert Draft.select().count() == MAX_DRAFTS_PER_OWNER
+    refused = post_new(signed_in, form(resident))
+    assert refused.status_code == 422 and "unfinished requests as an account may" in refused.get_data(as_text=True)
+    assert Draft.select().count() == MAX_DRAFTS_PER_OWNER
+
+
+def test_my_requests_lists_drafts_to_continue_or_discard(signed_in, resident, other_resident):
+    post_new(signed_in, form(resident))
+    draft = Draft.get()
+    page = signed_in.get("/requests/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"/requests/new?draft={draft.token}" in page and "Unfinished requests" in page
+    assert signed_in.post(f"/requests/drafts/{draft.token}/discard").status_code == 303
+    assert Draft.select().count() == 0 and DraftFile.select().count() == 0
+    assert signed_in.post("/requests/drafts/nope/discard").status_code == 404
+
+
+def test_only_the_owner_can_discard_a_draft(app, signed_in, resident, other_resident):
+    post_new(signed_in, form(resident))
+    token = Draft.get().token
+    badr = app.test_client()
+    badr.post("/auth/login", data={"username": "badr", "password": PASSWORD})
+    assert badr.post(f"/requests/drafts/{token}/discard").status_code == 404
+    assert Draft.select().count() == 1
 
 
 def test_a_late_second_confirmation_finds_the_request(signed_in, resident, monkeypatch):
@@ -313,7 +337,7 @@ def test_a_late_second_confirmation_finds_the_request(signed_in, resident, monke
     post_new(signed_in, form(resident))
     token = Draft.get().token
     first = signed_in.post("/requests/new/confirm", data={"draft": token})
-    import blueprints.requests.routes as routes
+    import models.workflow as routes
     original = ServiceRequest.get_or_none
     calls = []
 

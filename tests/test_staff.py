@@ -4,10 +4,10 @@ import threading
 import pytest
 from peewee import DatabaseError
 
-from blueprints.demo import minimal_pdf
 from models import (ACCEPTED, RECEIVED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document, Event,
                     Reason, RIYADH, ServiceRequest, User, add_working_days, db, riyadh_date, utcnow)
-from tests.conftest import HX, PASSWORD, make_user, submit_request
+from tests.conftest import HX
+from tests.factories import make_user, minimal_pdf, PASSWORD, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -43,7 +43,7 @@ def reload(service_request):
 
 # ------------------------------------------------------------------ roles
 
-@pytest.mark.parametrize("path", ["/staff/", "/staff/stats", "/staff/stats.csv"])
+@pytest.mark.parametrize("path", ["/staff/", "/staff/figures", "/staff/figures.csv"])
 def test_residents_get_403_and_visitors_sign_in(app, resident, path):
     assert app.test_client().get(path).status_code == 302
     assert app.test_client().get(path, headers=HX).headers["HX-Redirect"].startswith("/auth/login")
@@ -214,7 +214,7 @@ def test_claim_release_and_who_has_it(app, officer, officer2, supervisor, servic
 def test_concurrent_claims_one_wins(app, officer, officer2, service_request):
     results = run_together([lambda: reload(service_request).claim(officer),
                             lambda: reload(service_request).claim(officer2)])
-    assert sorted(type(r).__name__ for r in results) == ["ServiceRequest", "TransitionError"]
+    assert sorted(type(r).__name__ for r in results) == ["ActionRefused", "ServiceRequest"]
     assert reload(service_request).assignee_id in (officer.id, officer2.id)
     assert Audit.select().where(Audit.action == "claim").count() == 1
 
@@ -223,7 +223,7 @@ def test_concurrent_decisions_one_is_kept(app, officer, officer2, service_reques
     service_request.change_status(UNDER_REVIEW)
     results = run_together([lambda: reload(service_request).change_status(ACCEPTED, message="yes"),
                             lambda: reload(service_request).change_status(REJECTED, message="no")])
-    assert sorted(type(r).__name__ for r in results) == ["ServiceRequest", "TransitionError"]
+    assert sorted(type(r).__name__ for r in results) == ["ActionRefused", "ServiceRequest"]
     final = reload(service_request)
     assert final.status in (ACCEPTED, REJECTED)
     assert Event.select().where(Event.status.in_([ACCEPTED, REJECTED])).count() == 1
@@ -403,17 +403,17 @@ def test_two_answers_at_once_one_is_kept(app, service_request):
     owner = service_request.owner
     results = run_together([lambda: reload(service_request).answer(owner, "first", []),
                             lambda: reload(service_request).answer(owner, "second", [])])
-    assert sorted(type(r).__name__ for r in results) == ["ServiceRequest", "TransitionError"]
+    assert sorted(type(r).__name__ for r in results) == ["ActionRefused", "ServiceRequest"]
     assert Event.select().where(Event.kind == "answer").count() == 1
 
 
 def test_an_answer_that_loses_the_race_gets_409_not_500(app, service_request, monkeypatch):
-    from models import TransitionError
+    from models import ActionRefused
     service_request.change_status(UNDER_REVIEW)
     service_request.change_status(RETURNED, message="More please")
 
     def lost(*args, **kwargs):
-        raise TransitionError("answered already")
+        raise ActionRefused("answered already")
     monkeypatch.setattr(ServiceRequest, "answer", lost)
     response = as_user(app, "amal").post(f"/requests/{service_request.number}/answer",
                                          data={"message": "hello"}, headers=EN)

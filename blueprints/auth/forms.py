@@ -1,3 +1,4 @@
+"""The sign-up and sign-in forms."""
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -5,8 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from blueprints.common import nationality_choices
 from models import InvalidNumber, User, parse_id_number
+from web.formatting import nationality_choices
+
 
 def validate_id_number(form, field):
     try:

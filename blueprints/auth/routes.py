@@ -1,14 +1,13 @@
-from urllib.parse import urlsplit
-
+"""Register, sign in and out, and the language switch."""
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from peewee import IntegrityError
 
-from app import limiter
 from blueprints.auth.forms import LoginForm, RegisterForm
-from models import Person, User, db
+from models import User, UsernameTaken
+from web.extensions import limiter
+from web.views import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="../../templates")
 
@@ -20,29 +19,14 @@ def start_session(user):
     session.pop("_id", None)
 
 
-def safe_next(default):
-    """Only a local path: never redirect to another site."""
-    target = request.values.get("next") or ""
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.netloc or parts.scheme:
-        return default
-    return target
-
-
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
-        user = User(username=form.username.data, full_name=form.full_name.data.strip(),
-                    id_number=form.id_number.data, locale=session.get("lang"))
-        user.set_password(form.password.data)
         try:
-            with db.atomic():
-                user.save()
-                Person.get_or_create(sponsor_id_number=user.id_number, id_number=user.id_number,
-                                     defaults=dict(name=user.full_name,
-                                                   nationality=form.nationality.data))
-        except IntegrityError:
+            user = User.register(form.username.data, form.full_name.data, form.id_number.data,
+                                 form.nationality.data, form.password.data, locale=session.get("lang"))
+        except UsernameTaken:  # taken a moment ago, between the check and the save
             form.username.errors.append(_("This username is taken; choose another."))
             return render_template("auth/register.html", form=form), 422
         start_session(user)
@@ -72,7 +56,7 @@ def login():
     start_session(user)
     if user.locale and "lang" not in session:
         session["lang"] = user.locale
-    return redirect(safe_next(url_for("status.index")), 303)
+    return redirect(safe_next(url_for("home.index")), 303)
 
 
 def sign_in_error(user, password):
@@ -109,4 +93,4 @@ def language():
         session["lang"] = lang
         if current_user.is_authenticated:
             User.update(locale=lang).where(User.id == current_user.id).execute()
-    return redirect(safe_next(url_for("status.index")), 303)
+    return redirect(safe_next(url_for("home.index")), 303)

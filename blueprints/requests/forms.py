@@ -1,37 +1,48 @@
-import os
-import re
-
+"""The resident's forms: a new request, its confirmation, an answer to a return,
+discarding a draft; and reading uploaded files (by content, within the limits)."""
 from babel.lists import format_list
+from flask import current_app, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from blueprints.common import nationality_name
-from models import ID_TYPE_LABELS, InvalidNumber, Person, Service, parse_id_number
+from models import ID_TYPE_LABELS, InvalidNumber, Person, Service, clean_filename, parse_id_number, sniff
+from web.formatting import nationality_name
+from web.views import MAX_ID
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 4000
-SIGNATURES = (  # what a file starts with -> (content type, usual extensions)
-    (b"%PDF-", ("application/pdf", (".pdf",))),
-    (b"\xff\xd8\xff", ("image/jpeg", (".jpg", ".jpeg"))),
-    (b"\x89PNG\r\n\x1a\n", ("image/png", (".png",))),
-)
 
 
-def sniff(data):
-    """(content type, extensions) recognised from the bytes, or None."""
-    return next((kind for magic, kind in SIGNATURES if data.startswith(magic)), None)
+def read_uploads(uploads):
+    """([(name, content type, bytes)], [problem]) for the uploaded files: PDF, JPEG or
+    PNG by their content, at most MAX_DOCUMENT_BYTES each."""
+    max_bytes = current_app.config["MAX_DOCUMENT_BYTES"]
+    accepted, problems = [], []
+    for upload in uploads:
+        if not upload.filename:
+            continue  # an empty file input
+        name = upload.filename
+        data = upload.read(max_bytes + 1)
+        kind = sniff(data)
+        if len(data) > max_bytes:
+            problems.append(_("“%(name)s” is larger than 5 MB: choose a smaller file.", name=name))
+        elif not data:
+            problems.append(_("“%(name)s” is empty.", name=name))
+        elif kind is None:
+            problems.append(_("“%(name)s” is not a PDF, JPEG or PNG file.", name=name))
+        else:
+            accepted.append((clean_filename(name, kind[1]), kind[0], data))
+    return accepted, problems
 
 
-def clean_filename(name, extensions):
-    """A display-safe base name that ends with an extension of the real content."""
-    base = os.path.basename((name or "").replace("\\", "/"))
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip(" .")[:100] or "document"
-    if os.path.splitext(base)[1].lower() not in extensions:
-        base += extensions[0]
-    return base
+def too_many(names):
+    """The message for each file refused because the limit was reached."""
+    limit = current_app.config["MAX_DOCUMENTS"]
+    return [_("At most %(limit)d documents: “%(name)s” was not added.", limit=limit, name=name) for name in names]
 
 
 def eligibility_error(service, person):
@@ -129,9 +140,20 @@ class RequestForm(FlaskForm):
     def has_errors(self):
         return any(field.errors for field in self)
 
+    def removed_ids(self):
+        return [i for i in self.remove.data or [] if 0 < i < MAX_ID]
+
+    def uploads(self):
+        """(accepted files, problems) of the files sent with the form."""
+        return read_uploads(request.files.getlist(self.documents.name))
+
 
 class ConfirmForm(FlaskForm):
     draft = HiddenField()
+
+
+class DiscardForm(FlaskForm):
+    """Discard an unfinished request: nothing to fill in but the CSRF token."""
 
 
 class AnswerForm(FlaskForm):
@@ -144,3 +166,9 @@ class AnswerForm(FlaskForm):
         if len(field.data) > DESCRIPTION_MAX:
             raise ValidationError(_l("The answer may have at most %(max)d characters (now %(count)d).",
                                      max=DESCRIPTION_MAX, count=len(field.data)))
+
+    def uploads(self):
+        """(accepted files, problems): at most MAX_DOCUMENTS files in one answer."""
+        files, problems = read_uploads(request.files.getlist(self.documents.name))
+        limit = current_app.config["MAX_DOCUMENTS"]
+        return files[:limit], problems + too_many(name for name, _type, _data in files[limit:])

@@ -1,12 +1,14 @@
+"""The resident's side: My requests (and unfinished drafts), a new request with its
+check-your-answers page and confirmation, the request page with its live status
+panel, the answer to a return, and the documents."""
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.common import MAX_ID, document_or_404, render, send_document, shown_version_is, unchanged
-from blueprints.requests.forms import AnswerForm, ConfirmForm, RequestForm, clean_filename, sniff
-from models import (RETURNED, Draft, Document, Event, InvalidNumber, ServiceRequest, TransitionError, db,
-                    parse_request_number, utcnow)
+from blueprints.requests.forms import AnswerForm, ConfirmForm, DiscardForm, RequestForm, too_many
+from models import RETURNED, ActionRefused, Document, Draft, Event, ServiceRequest, TooManyDrafts
+from web.views import document_or_404, render, request_or_404, send_document, shown_version_is, unchanged
 
 bp = Blueprint("requests", __name__, template_folder="../../templates")
 
@@ -17,13 +19,22 @@ def require_login():
     pass
 
 
+def mine_or_404(number):
+    return request_or_404(number, owner=current_user.id)
+
+
 @bp.route("/")
 def index():
-    return render_template("requests/index.html", requests=ServiceRequest.of_owner(current_user))
+    return render_template("requests/index.html", requests=ServiceRequest.of_owner(current_user),
+                           drafts=list(Draft.open_for(current_user)), discard_form=DiscardForm())
 
+
+# ------------------------------------------------------------------ a new request
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
+    """The form. Reading it never deletes anything; sending it keeps what was typed
+    and every acceptable file in the draft, even when something must be corrected."""
     form = RequestForm()
     token = form.draft.data if form.is_submitted() else request.args.get("draft")
     draft = Draft.of_owner(current_user, token) or Draft.start(current_user)
@@ -31,7 +42,15 @@ def new():
     if not form.is_submitted():
         return render_new(form, draft)
     form.validate_on_submit()
-    save_draft(form, draft)
+    files, problems = form.uploads()
+    try:
+        left_out = draft.save_from(form.chosen_service, form.chosen_person, form.description.data,
+                                   form.removed_ids(), files, current_app.config["MAX_DOCUMENTS"])
+    except TooManyDrafts:
+        form.draft.errors = [_("You already keep as many unfinished requests as an account may. Continue or "
+                               "discard one of them in My requests first.")]
+        return render_new(form, draft, 422)
+    form.documents.errors = list(form.documents.errors or []) + problems + too_many(left_out)
     if draft.file_count() == 0 and not form.documents.errors:
         form.documents.errors = [_("Attach at least one document that supports your request.")]
     if form.has_errors():
@@ -43,55 +62,6 @@ def render_new(form, draft, status=200):
     form.draft.data = draft.token if draft.id else ""
     return render_template("requests/new.html", form=form, draft=draft,
                            files=list(draft.files()) if draft.id else []), status
-
-
-def save_draft(form, draft):
-    """Keep what was typed and every acceptable file, even when something else is
-    wrong, so nothing has to be uploaded twice on a slow connection."""
-    with db.atomic():
-        draft.service = form.chosen_service
-        draft.person = form.chosen_person or draft.person
-        draft.description = form.description.data or ""
-        draft.updated_at = utcnow()
-        draft.save()
-        if form.remove.data:
-            draft.remove_files([i for i in form.remove.data if 0 < i < MAX_ID])
-        problems = store_uploads(draft, request.files.getlist(form.documents.name))
-    form.documents.errors = list(form.documents.errors or []) + problems
-    form.draft.data = draft.token
-
-
-def store_uploads(draft, uploads):
-    """Add each acceptable upload to the draft; return a message for each refused one."""
-    accepted, problems = read_uploads(uploads, current_app.config["MAX_DOCUMENTS"] - draft.file_count())
-    for name, content_type, data in accepted:
-        draft.add_file(name, content_type, data)
-    return problems
-
-
-def read_uploads(uploads, room):
-    """([(name, content type, bytes)], [problem]) for the uploaded files: PDF, JPEG or
-    PNG by their content, at most 5 MB each, at most `room` of them."""
-    max_bytes = current_app.config["MAX_DOCUMENT_BYTES"]
-    limit = current_app.config["MAX_DOCUMENTS"]
-    accepted, problems = [], []
-    for upload in uploads:
-        if not upload.filename:
-            continue  # an empty file input
-        name = upload.filename
-        data = upload.read(max_bytes + 1)
-        kind = sniff(data)
-        if len(accepted) >= room:
-            problems.append(_("At most %(limit)d documents: “%(name)s” was not added.", limit=limit, name=name))
-        elif len(data) > max_bytes:
-            problems.append(_("“%(name)s” is larger than 5 MB: choose a smaller file.", name=name))
-        elif not data:
-            problems.append(_("“%(name)s” is empty.", name=name))
-        elif kind is None:
-            problems.append(_("“%(name)s” is not a PDF, JPEG or PNG file.", name=name))
-        else:
-            accepted.append((clean_filename(name, kind[1]), kind[0], data))
-    return accepted, problems
 
 
 def complete_draft(token):
@@ -120,42 +90,40 @@ def confirm():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    draft = None if sent_from(form.draft.data) else complete_draft(form.draft.data)
+    sent = ServiceRequest.sent_from_draft(current_user.id, form.draft.data)
+    draft = None if sent else complete_draft(form.draft.data)
     if draft is not None:
         ServiceRequest.submit(draft)
     return after_draft(form.draft.data)
 
 
-def sent_from(token):
-    """The owner's request made from this draft, if it was confirmed already."""
-    return ServiceRequest.get_or_none((ServiceRequest.draft_token == (token or ""))
-                                      & (ServiceRequest.owner == current_user.id))
-
-
 def after_draft(token):
     """Where a draft leads: its request's confirmation once sent (a second click, a
     resubmitted form or the back button land there too), else back to the form."""
-    done = sent_from(token)
+    done = ServiceRequest.sent_from_draft(current_user.id, token)
     if done:
         return redirect(url_for("requests.confirmation", number=done.number), 303)
     return redirect(url_for("requests.new", draft=token), 303)
 
 
-def owned_or_404(number):
-    try:
-        number = parse_request_number(number)
-    except InvalidNumber:
+@bp.route("/drafts/<token>/discard", methods=["POST"])
+def discard_draft(token):
+    """Throw an unfinished request away, with its files (only the owner's)."""
+    if not DiscardForm().validate_on_submit():
+        abort(400)
+    draft = Draft.of_owner(current_user, token)
+    if draft is None:
         abort(404)
-    found = ServiceRequest.owned(current_user, number)
-    if found is None:
-        abort(404)
-    return found
+    draft.discard()
+    return redirect(url_for("requests.index"), 303)
 
 
 @bp.route("/<number>/confirmation")
 def confirmation(number):
-    return render_template("requests/confirmation.html", r=owned_or_404(number))
+    return render_template("requests/confirmation.html", r=mine_or_404(number))
 
+
+# ------------------------------------------------------------------ a sent request
 
 def page_context(service_request, answer_form=None):
     return dict(r=service_request, events=list(Event.timeline(service_request)),
@@ -169,7 +137,7 @@ def panel_version(service_request):
 
 @bp.route("/<number>")
 def detail(number):
-    return render_template("requests/detail.html", **page_context(owned_or_404(number)))
+    return render_template("requests/detail.html", **page_context(mine_or_404(number)))
 
 
 def not_waiting(service_request, form):
@@ -180,20 +148,18 @@ def not_waiting(service_request, form):
 @bp.route("/<number>/answer", methods=["POST"])
 def answer(number):
     """The resident answers a request returned for more information."""
-    service_request = owned_or_404(number)
+    service_request = mine_or_404(number)
     form = AnswerForm()
     if service_request.status != RETURNED:
         return not_waiting(service_request, form)
     if form.validate_on_submit():
-        files, problems = read_uploads(request.files.getlist(form.documents.name),
-                                       current_app.config["MAX_DOCUMENTS"])
-        form.documents.errors = problems
-        if not problems and not (files or form.message.data):
+        files, form.documents.errors = form.uploads()
+        if not form.documents.errors and not (files or form.message.data):
             form.message.errors = [_("Write an answer or attach a document.")]
-        if not form.message.errors and not problems:
+        if not form.message.errors and not form.documents.errors:
             try:
                 service_request.answer(current_user, form.message.data, files)
-            except TransitionError:  # answered a moment ago, from another tab
+            except ActionRefused:  # answered a moment ago, from another tab
                 return not_waiting(service_request, form)
             return redirect(url_for("requests.detail", number=service_request.number), 303)
     return render_template("requests/detail.html", **page_context(service_request, form)), 422
@@ -203,7 +169,7 @@ def answer(number):
 def status_panel(number):
     """The live panel. A poll that carries the version it shows gets an empty 204
     when nothing changed; htmx then leaves the panel alone."""
-    service_request = owned_or_404(number)
+    service_request = mine_or_404(number)
     if shown_version_is(panel_version(service_request)):
         return unchanged()  # two queries in all: the user and the request
     context = page_context(service_request)
@@ -214,4 +180,4 @@ def status_panel(number):
 
 @bp.route("/<number>/documents/<int:document_id>")
 def document(number, document_id):
-    return send_document(document_or_404(owned_or_404(number), document_id))
+    return send_document(document_or_404(mine_or_404(number), document_id))

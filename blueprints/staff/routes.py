@@ -1,17 +1,19 @@
+"""The officers' side: the review queue, one request with its actions, and the
+deadline figures (page and CSV). Staff only."""
 import csv
 import hashlib
 import io
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from blueprints.common import document_or_404, render, send_document, shown_version_is, staff_required, unchanged
-from blueprints.staff import figures as stats
 from blueprints.staff.forms import ActionForm, DecisionForm, NoteForm, PeriodForm, QueueForm, ReturnForm
-from models import (ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document, Event, InvalidNumber, Person,
-                    ServiceRequest, TransitionError, User, parse_request_number, riyadh_today)
+from models import (ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, ActionRefused, Audit, Document, Event, Person,
+                    ServiceRequest, User, figures, riyadh_today)
+from web.views import (client_ip, document_or_404, render, request_or_404, send_document, shown_version_is,
+                       staff_required, unchanged)
 
 bp = Blueprint("staff", __name__, template_folder="../../templates")
 PAGE_SIZE = 50
@@ -68,17 +70,6 @@ def next_url(next_after):
 
 # ------------------------------------------------------------------ one request
 
-def request_or_404(number):
-    try:
-        number = parse_request_number(number)
-    except InvalidNumber:
-        abort(404)
-    found = ServiceRequest.get_or_none(ServiceRequest.number == number)
-    if found is None:
-        abort(404)
-    return found
-
-
 def page(service_request, status=200, **forms):
     forms.setdefault("action_form", ActionForm())
     forms.setdefault("return_form", ReturnForm())
@@ -109,13 +100,9 @@ def act(service_request, action, form=None, **kwargs):
         return page(service_request, 422, **kwargs)
     try:
         action(service_request, form)
-    except TransitionError as error:
+    except ActionRefused as error:
         return page(service_request, 409, error=str(error), **kwargs)
     return redirect(url_for("staff.detail", number=service_request.number), 303)
-
-
-def client_ip():
-    return request.remote_addr
 
 
 @bp.route("/requests/<number>/claim", methods=["POST"])
@@ -170,27 +157,35 @@ def period_from_args():
     return form, (form.period() if form.validate() else None)
 
 
-@bp.route("/stats")
+@bp.route("/figures")
 def figures_page():
     form, period = period_from_args()
     if period is None:
-        return render_template("staff/stats.html", form=form), 422
+        return render_template("staff/figures.html", form=form), 422
     form.start.data, form.end.data = period
-    rows, total = stats.figures(*period, today=riyadh_today())
-    return render_template("staff/stats.html", form=form, period=period, rows=rows, total=total,
-                           chart=stats.chart(stats.daily(*period)))
+    rows, total = figures.per_service(*period, today=riyadh_today())
+    return render_template("staff/figures.html", form=form, period=period, rows=rows, total=total,
+                           chart=figures.chart(figures.daily(*period)))
+
+
+@bp.route("/stats")
+@bp.route("/stats.csv")
+def old_figures_address():
+    """The figures' address before they were named figures: bookmarks still work."""
+    endpoint = "staff.figures_csv" if request.path.endswith(".csv") else "staff.figures_page"
+    return redirect(url_for(endpoint, **request.args), 301)
 
 
 CSV_COLUMNS = ("service", "received", "decided", "decided_within_deadline", "share_within_deadline",
                "overdue_now", "median_hours_to_decision", "p90_hours_to_decision")
 
 
-@bp.route("/stats.csv")
+@bp.route("/figures.csv")
 def figures_csv():
     form, period = period_from_args()
     if period is None:
-        return render_template("staff/stats.html", form=form), 422
-    rows, total = stats.figures(*period, today=riyadh_today())
+        return render_template("staff/figures.html", form=form), 422
+    rows, total = figures.per_service(*period, today=riyadh_today())
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from models import ACCEPTED, REJECTED, RETURNED, RIYADH, Service, ServiceRequest
-from tests.conftest import PASSWORD, make_user, submit_request
+from tests.factories import make_user, PASSWORD, submit_request
 
 EN = {"Accept-Language": "en"}
 START, END = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
@@ -52,7 +52,7 @@ def figures_client(app):
 
 
 def test_figures_are_computed_per_service_and_overall(app, known):
-    from blueprints.staff.figures import figures
+    from models.figures import per_service as figures
     rows, total = figures(START, END, TODAY)
     passport = next(r for r in rows if r["service"].code == "passport")
     visit = next(r for r in rows if r["service"].code == "visit_extension")
@@ -66,13 +66,13 @@ def test_figures_are_computed_per_service_and_overall(app, known):
 
 
 def test_figures_page_with_chart(app, known):
-    html = figures_client(app).get("/staff/stats?start=2026-11-01&end=2026-11-30", headers=EN).get_data(as_text=True)
+    html = figures_client(app).get("/staff/figures?start=2026-11-01&end=2026-11-30", headers=EN).get_data(as_text=True)
     assert "<svg" in html and html.count("<rect") >= 8 and "75%" in html
     assert "All services" in html and "<script" not in html.split("<main")[1].split("</main>")[0]
 
 
 def test_figures_csv(app, known):
-    response = figures_client(app).get("/staff/stats.csv?start=2026-11-01&end=2026-11-30")
+    response = figures_client(app).get("/staff/figures.csv?start=2026-11-01&end=2026-11-30")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == len(Service.ordered()) + 1
@@ -87,18 +87,18 @@ def test_figures_csv(app, known):
     ("start=yesterday", "Not a valid date value"),
 ])
 def test_a_bad_period_is_refused(app, known, query, message):
-    response = figures_client(app).get("/staff/stats?" + query, headers=EN)
+    response = figures_client(app).get("/staff/figures?" + query, headers=EN)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
-    assert figures_client(app).get("/staff/stats.csv?" + query).status_code == 422
+    assert figures_client(app).get("/staff/figures.csv?" + query).status_code == 422
 
 
 def test_default_period_is_the_last_four_weeks(app, known):
-    html = figures_client(app).get("/staff/stats", headers=EN).get_data(as_text=True)
+    html = figures_client(app).get("/staff/figures", headers=EN).get_data(as_text=True)
     assert "October 29, 2026" in html and "November 25, 2026" in html
 
 
 @pytest.mark.parametrize("query", ["end=0001-01-27", "start=0001-01-01&end=0001-01-02", "start=1999-12-31"])
 def test_ancient_dates_are_refused(app, known, query):
-    for path in ("/staff/stats?", "/staff/stats.csv?"):
+    for path in ("/staff/figures?", "/staff/figures.csv?"):
         response = figures_client(app).get(path + query, headers=EN)
         assert response.status_code == 422 and "from the year 2000 on" in response.get_data(as_text=True)

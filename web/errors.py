@@ -3,7 +3,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
-from blueprints.common import is_htmx_fragment_request
+from web.views import is_htmx_fragment_request
 
 MESSAGES = {
     400: (_l("Something in this request was not right"),

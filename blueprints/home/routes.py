@@ -2,17 +2,17 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.status.forms import InquiryForm
+from blueprints.home.forms import InquiryForm
 from models import ServiceRequest, db
 
-bp = Blueprint("status", __name__, template_folder="../../templates")
+bp = Blueprint("home", __name__, template_folder="../../templates")
 
 
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
         return redirect(url_for("staff.queue" if current_user.is_staff else "requests.index"))
-    return render_template("status/index.html")
+    return render_template("home/index.html")
 
 
 @bp.route("/inquiry")
@@ -20,13 +20,13 @@ def index():
 def inquiry():
     form = InquiryForm(request.args)
     if "number" not in request.args:
-        return render_template("status/inquiry.html", form=form)
+        return render_template("home/inquiry.html", form=form)
     if not form.validate():
-        return render_template("status/inquiry.html", form=form), 422
+        return render_template("home/inquiry.html", form=form), 422
     found = ServiceRequest.owned(current_user, form.number.data)
     if found is None:
         form.number.errors.append(_("There is no request with this number in your account."))
-        return render_template("status/inquiry.html", form=form), 404
+        return render_template("home/inquiry.html", form=form), 404
     return redirect(url_for("requests.detail", number=found.number), 303)
 
 

@@ -3,6 +3,7 @@ each status for `demo`, staff accounts, and a few hundred requests spread over s
 weeks for the queue and the figures."""
 import datetime as dt
 import hashlib
+import os
 import random
 
 from werkzeug.security import generate_password_hash
@@ -20,24 +21,12 @@ def id_number(prefix, body):
     return payload + luhn_digit(payload)
 
 
-def minimal_pdf(text="Tawasul document"):
-    """A small, valid one-page PDF showing `text` (ASCII)."""
-    stream = f"BT /F1 18 Tf 40 100 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+DEMO_PDF = os.path.join(os.path.dirname(__file__), "demo.pdf")  # a one-page PDF
+
+
+def demo_document():
+    with open(DEMO_PDF, "rb") as handle:
+        return handle.read()
 
 
 def demo_user(**fields):
@@ -64,7 +53,7 @@ def link(sponsor, name, number, nationality):
 def file_request(owner, person, service_code, description, days_ago):
     draft = Draft.create(owner=owner, person=person, description=description,
                          service=Service.get(Service.code == service_code))
-    draft.add_file("passport-copy.pdf", "application/pdf", minimal_pdf("Passport copy"))
+    draft.add_file("passport-copy.pdf", "application/pdf", demo_document())
     created = ServiceRequest.submit(draft)
     when = utcnow() - dt.timedelta(days=days_ago)
     ServiceRequest.update(submitted_at=when, submitted_on=riyadh_date(when), updated_at=when,
@@ -133,7 +122,7 @@ def load_volume(officer, count=300, days=42, seed=7):
         persons.append((owner, Person.linked_by_number(owner, owner.id_number)))
         worker = link(owner, f"Worker {index:02d}", id_number(2, 60000000 + index), rng.choice(["YE", "SY", "IN", "EG"]))
         persons.append((owner, worker))
-    document = minimal_pdf("Demo document")
+    document = demo_document()
     digest = hashlib.sha256(document).hexdigest()
     now = utcnow()
     for _ in range(count):

@@ -1,7 +1,7 @@
 import pytest
 
 from models import luhn_digit
-from tests.conftest import submit_request
+from tests.factories import submit_request
 
 EN = {"Accept-Language": "en"}
 

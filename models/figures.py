@@ -4,7 +4,8 @@ import datetime as dt
 
 from peewee import Case, Value, fn
 
-from models import RETURNED, Service, ServiceRequest as SR
+from models.catalogue import Service
+from models.workflow import ServiceRequest as SR
 
 PERCENTILES = (("median", 0.5), ("p90", 0.9))
 
@@ -29,7 +30,7 @@ def percentile_hours(start, end, per_service):
     return {row["service_id"]: row for row in query.dicts()}
 
 
-def figures(start, end, today):
+def per_service(start, end, today):
     """One row per service, then the overall row: received, decided, decided within
     the deadline (and its share), overdue now, median and p90 hours to decision."""
     received = by_service(SR.select(SR.service, fn.COUNT(SR.id))
@@ -38,7 +39,7 @@ def figures(start, end, today):
                                    fn.SUM(Case(None, [(SR.decided_on <= SR.due_on, 1)], 0)))
                          .where(SR.decided_on.between(start, end)).group_by(SR.service))
     overdue = by_service(SR.select(SR.service, fn.COUNT(SR.id))
-                         .where(SR.decided_at.is_null() & (SR.status != RETURNED) & (SR.due_on < today))
+                         .where(SR.overdue_on(today))
                          .group_by(SR.service))
     times = percentile_hours(start, end, per_service=True)
     rows = [row(service, received.get(service.id, (0,))[0], *decided.get(service.id, (0, 0)),

@@ -1,0 +1,1 @@
+from blueprints.home.routes import bp  # noqa: F401

@@ -1,1 +1,0 @@
-from blueprints.status.routes import bp  # noqa: F401

@@ -1,0 +1,38 @@
+"""flask holidays add | remove | list: the directorate's own days off. Saudi public
+holidays come from the `holidays` package and need no typing."""
+import click
+from flask.cli import AppGroup
+
+from models import Holiday, ServiceRequest, riyadh_today
+from models.deadlines import holiday_list
+
+holidays = AppGroup("holidays", help="Days off, which do not count for the deadline.")
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@holidays.command("add")
+@click.argument("day", type=DAY)
+@click.argument("name")
+def add_holiday(day, name):
+    """Add a day off (YYYY-MM-DD NAME) and move the deadlines of open requests."""
+    Holiday.add(day.date(), name)
+    moved = ServiceRequest.reschedule_open()
+    click.echo(f"Holiday {day.date()} added; {moved} deadline(s) moved.")
+
+
+@holidays.command("remove")
+@click.argument("day", type=DAY)
+def remove_holiday(day):
+    """Remove a day the directorate added, and move the deadlines back."""
+    if not Holiday.remove(day.date()):
+        raise click.ClickException(f"{day.date()} is not a day the directorate added.")
+    moved = ServiceRequest.reschedule_open()
+    click.echo(f"Holiday {day.date()} removed; {moved} deadline(s) moved.")
+
+
+@holidays.command("list")
+@click.option("--year", type=int, default=None, help="Which year (default: this year in Riyadh).")
+def list_holidays(year):
+    """Every day off of a year: public holidays and the directorate's own."""
+    for day, name, kind in holiday_list(year or riyadh_today().year):
+        click.echo(f"{day}  {day:%a}  {name}" + ("  (directorate)" if kind == "directorate" else ""))

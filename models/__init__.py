@@ -1,0 +1,47 @@
+"""Tawasul's models, one module per area (as FlaskBB keeps them):
+
+- clock.py      the one place that reads the clock (UTC now, today in Riyadh)
+- rules.py      pure rules, no database: digits, Luhn, identity and request numbers,
+                working days, what an uploaded file really is
+- base.py       the database handle, BaseModel, a stored file's columns
+- users.py      accounts and the registry of linked persons
+- catalogue.py  services and ready-made reasons (their data: catalogue_data.py)
+- deadlines.py  public and directorate holidays, the seven-working-day due date
+- drafts.py     requests being written, with their files
+- workflow.py   statuses and transitions, ServiceRequest, its events and documents
+- audit.py      the append-only trail of staff actions
+- figures.py    the deadline figures, computed in SQL
+- migrations/   the schema, one numbered script per change (`flask db upgrade`)
+
+Everything is re-exported here, so `from models import ServiceRequest` works.
+"""
+from models import figures  # noqa: F401  (models.figures, the deadline figures)
+from models.audit import Audit
+from models.base import BaseModel, StoredFile, db, write_transaction
+from models.catalogue import Reason, Service, sync_catalogues
+from models.clock import RIYADH, riyadh_date, riyadh_today, utcnow
+from models.deadlines import REVIEW_WORKING_DAYS, Holiday, days_off, due_date, public_holidays
+from models.drafts import MAX_DRAFTS_PER_OWNER, Draft, DraftFile, TooManyDrafts
+from models.rules import (ID_TYPE_LABELS, ID_TYPES, REQUEST_NUMBER_LENGTH, InvalidNumber, add_working_days,
+                          clean_filename, luhn_digit, luhn_valid, new_request_number, normalize_digits,
+                          parse_id_number, parse_request_number, sniff, working_days_between)
+from models.users import LOCKOUT_ATTEMPTS, LOCKOUT_MINUTES, ROLES, STAFF_ROLES, Person, User, UsernameTaken
+from models.workflow import (ACCEPTED, FINAL_STATUSES, OPEN_STATUSES, RECEIVED, REJECTED, RETURNED, STATUS_LABELS,
+                             STATUSES, TRANSITIONS, UNDER_REVIEW, ActionRefused, Document, Event, ServiceRequest)
+
+from models.schema import status as schema_status  # noqa: E402  (needs every model)
+from models.schema import upgrade
+
+MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile]
+
+__all__ = [
+    "ACCEPTED", "FINAL_STATUSES", "ID_TYPES", "ID_TYPE_LABELS", "LOCKOUT_ATTEMPTS", "LOCKOUT_MINUTES",
+    "MAX_DRAFTS_PER_OWNER", "MODELS", "OPEN_STATUSES", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH",
+    "RETURNED", "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "STAFF_ROLES", "STATUSES", "STATUS_LABELS",
+    "TRANSITIONS", "UNDER_REVIEW", "ActionRefused", "Audit", "BaseModel", "Document", "Draft", "DraftFile",
+    "Event", "Holiday", "InvalidNumber", "Person", "Reason", "Service", "ServiceRequest", "StoredFile",
+    "TooManyDrafts", "User", "UsernameTaken", "add_working_days", "clean_filename", "days_off", "db",
+    "due_date", "luhn_digit", "luhn_valid", "new_request_number", "normalize_digits", "parse_id_number",
+    "parse_request_number", "public_holidays", "riyadh_date", "riyadh_today", "sniff", "sync_catalogues",
+    "schema_status", "upgrade", "utcnow", "working_days_between", "write_transaction",
+]

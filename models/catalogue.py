@@ -1,0 +1,74 @@
+"""The services Tawasul handles and the ready-made decision reasons: database rows
+written from catalogue_data.py, so officers and figures can refer to them."""
+from peewee import CharField, ForeignKeyField, IntegerField, TextField
+
+from models.base import BaseModel, db
+from models.catalogue_data import REASON_CATALOGUE, SERVICE_CATALOGUE
+
+
+def in_language(locale, arabic, english):
+    return arabic if str(locale).startswith("ar") else english
+
+
+class Service(BaseModel):
+    code = CharField(max_length=30, unique=True)
+    position = IntegerField(default=0)
+    name_ar = CharField(max_length=200)
+    name_en = CharField(max_length=200)
+    documents_ar = TextField(default="")
+    documents_en = TextField(default="")
+    id_types = CharField(max_length=60, default="")  # comma separated; empty: any
+    nationalities = CharField(max_length=60, default="")  # comma separated; empty: any
+
+    def name(self, locale):
+        return in_language(locale, self.name_ar, self.name_en)
+
+    def documents(self, locale):
+        return in_language(locale, self.documents_ar, self.documents_en)
+
+    @property
+    def id_type_rule(self):
+        return [t for t in self.id_types.split(",") if t]
+
+    @property
+    def nationality_rule(self):
+        return [n for n in self.nationalities.split(",") if n]
+
+    @classmethod
+    def ordered(cls):
+        return cls.select().order_by(cls.position)
+
+    @classmethod
+    def sync_catalogue(cls):
+        cls.upsert([dict(entry, position=position, id_types=",".join(entry["id_types"]),
+                         nationalities=",".join(entry["nationalities"]))
+                    for position, entry in enumerate(SERVICE_CATALOGUE)], key=("code",))
+
+
+class Reason(BaseModel):
+    code = CharField(max_length=40, unique=True)
+    kind = CharField(max_length=10)  # accept, reject
+    service = ForeignKeyField(Service, null=True, on_delete="CASCADE")
+    text_ar = TextField()
+    text_en = TextField()
+
+    def text(self, locale):
+        return in_language(locale, self.text_ar, self.text_en)
+
+    @classmethod
+    def for_service(cls, service):
+        return (cls.select().where(cls.service.is_null() | (cls.service == service))
+                .order_by(cls.kind, cls.service.is_null(), cls.id))
+
+    @classmethod
+    def sync_catalogue(cls):
+        services = {s.code: s.id for s in Service.select(Service.id, Service.code)}
+        cls.upsert([dict(entry, service=services.get(entry["service"])) for entry in REASON_CATALOGUE],
+                   key=("code",))
+
+
+def sync_catalogues():
+    """Write the shipped catalogues into the database (safe to run again)."""
+    with db.atomic():
+        Service.sync_catalogue()
+        Reason.sync_catalogue()

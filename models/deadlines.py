@@ -1,0 +1,65 @@
+"""When a decision is due: seven working days (Sunday to Thursday) after a request
+is received, skipping Saudi public holidays (from the maintained `holidays` package,
+which computes the Islamic ones on the Umm al-Qura calendar), the directorate's own
+extra days off (the Holiday table) and the working days spent waiting on the resident."""
+import datetime as dt
+import functools
+
+import holidays as holiday_calendars
+from peewee import CharField, DateField
+
+from models.base import BaseModel
+from models.rules import add_working_days
+
+REVIEW_WORKING_DAYS = 7
+LOOK_AHEAD_DAYS = 370  # a deadline is never further than this from its start
+
+
+@functools.lru_cache(maxsize=64)
+def public_holidays(year):
+    """{date: English name} of Saudi public holidays in `year` (Eid al-Fitr, Eid
+    al-Adha and Arafah, Founding Day, National Day, with the days observed)."""
+    return dict(holiday_calendars.country_holidays("SA", years=year, language="en_US"))
+
+
+class Holiday(BaseModel):
+    """A day off the directorate adds itself (`flask holidays add`)."""
+    day = DateField(unique=True)
+    name = CharField(max_length=120)
+
+    @classmethod
+    def days(cls):
+        return {h.day for h in cls.select(cls.day)}
+
+    @classmethod
+    def add(cls, day, name):
+        cls.upsert([dict(day=day, name=name)], key=("day",))
+
+    @classmethod
+    def remove(cls, day):
+        return cls.delete().where(cls.day == day).execute()
+
+
+def days_off(start, end=None):
+    """Every non-working day that is not a weekend between `start` and `end`: public
+    holidays and the directorate's own days."""
+    end = end or start + dt.timedelta(days=LOOK_AHEAD_DAYS)
+    public = set()
+    for year in range(start.year, end.year + 1):
+        public.update(public_holidays(year))
+    return public | Holiday.days()
+
+
+def due_date(submitted_on, waiting_days=0, holidays=None):
+    """Seven working days after submission, plus the working days spent waiting on
+    the resident, skipping weekends, public holidays and the directorate's days."""
+    holidays = days_off(submitted_on) if holidays is None else holidays
+    return add_working_days(submitted_on, REVIEW_WORKING_DAYS + waiting_days, holidays)
+
+
+def holiday_list(year):
+    """[(date, name, kind)] for a year: public holidays and the directorate's own."""
+    own = Holiday.select().where(Holiday.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    rows = [(day, name, "public") for day, name in public_holidays(year).items()]
+    rows += [(h.day, h.name, "directorate") for h in own]
+    return sorted(rows)

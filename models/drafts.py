@@ -1,0 +1,91 @@
+"""Requests being written. A draft lives in the database so the uploaded files
+survive a failed check, a 'change' link, a lost connection or a second tab. Reading
+a draft never deletes anything; abandoned drafts go by age (`flask drafts purge`)."""
+import datetime as dt
+import secrets
+
+from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, TextField
+
+from models.base import BaseModel, StoredFile, db
+from models.catalogue import Service
+from models.clock import utcnow
+from models.users import Person, User
+
+MAX_DRAFTS_PER_OWNER = 10  # unfinished requests kept at once (each may hold 25 MB)
+
+
+class TooManyDrafts(ValueError):
+    """The owner already keeps MAX_DRAFTS_PER_OWNER unfinished requests."""
+
+
+class Draft(BaseModel):
+    token = CharField(max_length=64, unique=True, default=lambda: secrets.token_urlsafe(24))
+    owner = ForeignKeyField(User, on_delete="CASCADE")
+    service = ForeignKeyField(Service, null=True, on_delete="SET NULL")
+    person = ForeignKeyField(Person, null=True, on_delete="SET NULL")
+    description = TextField(default="")
+    updated_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("owner", "updated_at"), False),)
+
+    @classmethod
+    def of_owner(cls, user, token):
+        return cls.get_or_none((cls.owner == user) & (cls.token == (token or "")))
+
+    @classmethod
+    def start(cls, user):
+        """A new draft, saved only when the resident sends the form."""
+        return cls(owner=user)
+
+    @classmethod
+    def open_for(cls, user):
+        """The owner's unfinished requests, the last touched first."""
+        return (cls.select(cls, Service).join(Service, JOIN.LEFT_OUTER)
+                .where(cls.owner == user).order_by(cls.updated_at.desc(), cls.id.desc()))
+
+    def save_from(self, service, person, description, remove_ids=(), files=(), max_files=5):
+        """Keep what was typed and the accepted files (name, content type, bytes), in
+        one transaction, even when something else on the form is wrong. Returns the
+        names of the files left out because the draft already holds `max_files`."""
+        with db.atomic():
+            if self.id is None and Draft.select().where(Draft.owner == self.owner).count() >= MAX_DRAFTS_PER_OWNER:
+                raise TooManyDrafts()
+            self.service = service
+            self.person = person or self.person
+            self.description = description or ""
+            self.updated_at = utcnow()
+            self.save()
+            if remove_ids:
+                DraftFile.delete().where((DraftFile.draft == self) & DraftFile.id.in_(remove_ids)).execute()
+            room = max_files - self.file_count()
+            for name, content_type, data in files[:max(room, 0)]:
+                self.add_file(name, content_type, data)
+        return [name for name, _type, _data in files[max(room, 0):]]
+
+    def files(self):
+        return (DraftFile.select(DraftFile.id, DraftFile.name, DraftFile.content_type, DraftFile.size)
+                .where(DraftFile.draft == self).order_by(DraftFile.id))
+
+    def file_count(self):
+        return DraftFile.select().where(DraftFile.draft == self).count() if self.id else 0
+
+    def add_file(self, name, content_type, data):
+        return DraftFile.create(draft=self, **StoredFile.values(name, content_type, data))
+
+    def discard(self):
+        with db.atomic():
+            DraftFile.delete().where(DraftFile.draft == self).execute()
+            self.delete_instance()
+
+    @classmethod
+    def purge_older_than(cls, days):
+        cutoff = utcnow() - dt.timedelta(days=days)
+        stale = cls.select(cls.id).where(cls.updated_at < cutoff)
+        with db.atomic():
+            DraftFile.delete().where(DraftFile.draft.in_(stale)).execute()
+            return cls.delete().where(cls.updated_at < cutoff).execute()
+
+
+class DraftFile(StoredFile):
+    draft = ForeignKeyField(Draft, backref="draft_files", on_delete="CASCADE")

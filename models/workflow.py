@@ -1,0 +1,347 @@
+"""A request's life: its statuses and the moves between them, the request itself
+with its deadline, its timeline of events and its documents."""
+import datetime as dt
+
+from peewee import (JOIN, BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
+                    IntegerField, IntegrityError, TextField, Tuple, Value)
+from flask_babel import lazy_gettext as _l
+
+from models.audit import Audit
+from models.base import BaseModel, StoredFile, write_transaction
+from models.catalogue import Reason, Service
+from models.clock import riyadh_date, riyadh_today, utcnow
+from models.deadlines import LOOK_AHEAD_DAYS, days_off, due_date
+from models.drafts import DraftFile
+from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits, working_days_between
+from models.users import Person, User
+
+RECEIVED, UNDER_REVIEW, RETURNED, ACCEPTED, REJECTED = (
+    "received", "under_review", "returned", "accepted", "rejected")
+STATUSES = (RECEIVED, UNDER_REVIEW, RETURNED, ACCEPTED, REJECTED)
+FINAL_STATUSES = (ACCEPTED, REJECTED)
+STATUS_LABELS = {
+    RECEIVED: _l("Received"),
+    UNDER_REVIEW: _l("Under review"),
+    RETURNED: _l("Returned to you for more information"),
+    ACCEPTED: _l("Accepted"),
+    REJECTED: _l("Rejected"),
+}
+# new status -> the statuses it may follow
+TRANSITIONS = {
+    UNDER_REVIEW: (RECEIVED, RETURNED),
+    RETURNED: (UNDER_REVIEW,),
+    ACCEPTED: (UNDER_REVIEW,),
+    REJECTED: (UNDER_REVIEW,),
+}
+OPEN_STATUSES = (RECEIVED, UNDER_REVIEW, RETURNED)
+
+
+class ActionRefused(ValueError):
+    """A step the rules refuse (a status change, a claim, an empty note); str() is
+    the reason, translated for the person who tried."""
+
+
+class ServiceRequest(BaseModel):
+    number = CharField(max_length=REQUEST_NUMBER_LENGTH, unique=True)
+    owner = ForeignKeyField(User, backref="requests", on_delete="CASCADE")
+    person = ForeignKeyField(Person, on_delete="RESTRICT")
+    service = ForeignKeyField(Service, on_delete="RESTRICT")
+    description = TextField()
+    status = CharField(max_length=20, default=RECEIVED, index=True)
+    assignee = ForeignKeyField(User, null=True, on_delete="SET NULL")  # the officer holding it
+    reason_choice = ForeignKeyField(Reason, null=True, on_delete="SET NULL")  # ready-made reason
+    reason = TextField(null=True)  # the decision's written reason, shown to the resident
+    submitted_at = DateTimeField(default=utcnow, index=True)
+    submitted_on = DateField(index=True)  # Riyadh date, for the daily figures
+    due_on = DateField()  # moves later while the request waits on the resident
+    paused_at = DateTimeField(null=True)  # set while returned to the applicant
+    waiting_days = IntegerField(default=0)  # working days spent waiting on the resident
+    decided_at = DateTimeField(null=True)
+    decided_on = DateField(null=True, index=True)  # Riyadh date
+    hours_to_decision = FloatField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)  # bumped on every change the resident can see
+    draft_token = CharField(max_length=64, unique=True)  # one request per confirmed draft
+
+    @property
+    def is_final(self):
+        return self.status in FINAL_STATUSES
+
+    @property
+    def awaits_staff(self):
+        """Received or under review: only then can the status change without the resident."""
+        return self.status in (RECEIVED, UNDER_REVIEW)
+
+    @classmethod
+    def of_owner(cls, user):
+        return (cls.select(cls, Service).join(Service).switch(cls)
+                .where(cls.owner == user).order_by(cls.submitted_at.desc(), cls.id.desc()))
+
+    @classmethod
+    def numbered(cls, number, owner=None):
+        """The request with this number (only among `owner`'s, when given), or None."""
+        condition = cls.number == number
+        if owner is not None:
+            condition &= cls.owner == owner
+        return cls.get_or_none(condition)
+
+    @classmethod
+    def owned(cls, user, number):
+        return cls.numbered(number, owner=user)
+
+    @classmethod
+    def sent_from_draft(cls, user, token):
+        """The owner's request made from this draft, if it was confirmed already."""
+        return cls.get_or_none((cls.draft_token == (token or "")) & (cls.owner == user))
+
+    @classmethod
+    def overdue_on(cls, today):
+        """The SQL condition "past its deadline on `today`" (a request waiting on the
+        resident is paused, never overdue)."""
+        return cls.decided_at.is_null() & (cls.status != RETURNED) & (cls.due_on < today)
+
+    @classmethod
+    def submit(cls, draft):
+        """Turn a confirmed draft into a request, with its documents and first event,
+        in one transaction. A draft confirmed twice, even at the same moment, gives
+        one request: the unique draft_token decides."""
+        try:
+            with write_transaction():
+                existing = cls.get_or_none(cls.draft_token == draft.token)
+                return existing or cls._create_from(draft)
+        except IntegrityError:
+            existing = cls.get_or_none(cls.draft_token == draft.token)
+            if existing is None:
+                raise
+            return existing
+
+    @classmethod
+    def _create_from(cls, draft):
+        now = utcnow()
+        number = new_request_number()
+        while cls.select().where(cls.number == number).exists():
+            number = new_request_number()
+        created = cls.create(number=number, owner=draft.owner, person=draft.person,
+                             service=draft.service, description=draft.description,
+                             submitted_at=now, submitted_on=riyadh_date(now), updated_at=now,
+                             draft_token=draft.token, due_on=due_date(riyadh_date(now)))
+        fields = [DraftFile.name, DraftFile.content_type, DraftFile.size, DraftFile.sha256, DraftFile.data]
+        Document.insert_from(
+            DraftFile.select(Value(created.id), Value(now), *fields).where(DraftFile.draft == draft),
+            [Document.request, Document.added_at, Document.name, Document.content_type,
+             Document.size, Document.sha256, Document.data]).execute()
+        Event.create(request=created, at=now, kind="submitted", status=RECEIVED)
+        draft.delete_instance(recursive=True)
+        return created
+
+    # ------------------------------------------------------------ workflow
+    # Every change checks the state it expects inside its UPDATE (compare and set),
+    # so of two officers acting at the same moment exactly one wins.
+
+    def refusal(self, new_status, actor=None):
+        """Why this request (as loaded) cannot move to new_status, or None."""
+        if self.is_final:
+            return _l("This request was already decided (“%(status)s”); a decision is final.",
+                      status=STATUS_LABELS[self.status])
+        if self.status not in TRANSITIONS.get(new_status, ()):
+            return _l("A request that is “%(current)s” cannot become “%(new)s”.",
+                      current=STATUS_LABELS[self.status], new=STATUS_LABELS[new_status])
+        if actor is not None and actor.is_staff and self.status == RETURNED:
+            return _l("This request waits for the resident's answer; only the answer resumes the review.")
+        if actor is not None and actor.is_staff and self.assignee_id not in (None, actor.id):
+            return _l("%(name)s is working on this request.", name=self.assignee.full_name)
+        return None
+
+    def change_status(self, new_status, actor=None, message=None, reason_choice=None, ip=None):
+        """Move to new_status: received -> under review -> accepted / rejected, and
+        under review <-> returned. A staff actor takes the request if nobody holds it."""
+        message = (message or "").strip() or None
+        if new_status == REJECTED and not (message or reason_choice):
+            raise ActionRefused(_l("A rejection needs a reason the resident can read."))
+        if new_status == RETURNED and not message:
+            raise ActionRefused(_l("Say what is missing: the resident reads this message."))
+        cls, now = type(self), utcnow()
+        with write_transaction():
+            current = cls.get_by_id(self.id)
+            problem = current.refusal(new_status, actor)
+            if problem:
+                raise ActionRefused(problem)
+            values = dict(status=new_status, version=cls.version + 1, updated_at=now,
+                          **current.clock_values(new_status, now))
+            condition = (cls.id == self.id) & (cls.status == current.status)
+            if actor is not None and actor.is_staff:
+                values["assignee"] = actor
+                condition &= cls.assignee.is_null() | (cls.assignee == actor)
+            if new_status in FINAL_STATUSES:
+                values.update(reason=message, reason_choice=reason_choice, decided_at=now,
+                              decided_on=riyadh_date(now),
+                              hours_to_decision=(now - current.submitted_at).total_seconds() / 3600)
+            if not cls.update(**values).where(condition).execute():
+                raise ActionRefused(_l("Someone changed this request at the same moment; "
+                                         "look at it again."))
+            kind = "answer" if actor is not None and actor.id == current.owner_id else "status"
+            Event.create(request=self, at=now, kind=kind, status=new_status, message=message,
+                         reason_choice=reason_choice, actor=actor)
+            Audit.record(actor, current, new_status, current.status, new_status, ip)
+        return cls.get_by_id(self.id)
+
+    def clock_values(self, new_status, now):
+        """Pause the deadline when the request goes back to the resident; when it
+        comes back, add the working days it waited."""
+        if new_status == RETURNED:
+            return dict(paused_at=now)
+        if self.status == RETURNED:
+            holidays = days_off(self.submitted_on)
+            waited = self.waiting_days + working_days_between(
+                riyadh_date(self.paused_at), riyadh_date(now), holidays)
+            return dict(paused_at=None, waiting_days=waited,
+                        due_on=due_date(self.submitted_on, waited, holidays))
+        return {}
+
+    def answer(self, owner, message, files):
+        """The resident answers a return: text and/or documents, then back to review."""
+        with write_transaction():
+            for name, content_type, data in files:
+                Document.create(request=self, **StoredFile.values(name, content_type, data))
+            return self.change_status(UNDER_REVIEW, actor=owner, message=message)
+
+    def claim(self, officer, ip=None):
+        """Hold this request; refused with who holds it when another officer does."""
+        cls = type(self)
+        with write_transaction():
+            taken = cls.update(assignee=officer).where(
+                (cls.id == self.id) & cls.assignee.is_null() & cls.decided_at.is_null()).execute()
+            current = cls.get_by_id(self.id)
+            if not taken:
+                if current.is_final:
+                    raise ActionRefused(current.refusal(current.status))
+                if current.assignee_id != officer.id:
+                    raise ActionRefused(_l("%(name)s is working on this request.",
+                                             name=current.assignee.full_name))
+                return current
+            Event.create(request=self, kind="claim", actor=officer, internal=True)
+            Audit.record(officer, current, "claim", current.status, current.status, ip)
+        return current
+
+    def release(self, officer, ip=None):
+        """Give the request back to the queue (its holder, or a supervisor)."""
+        cls = type(self)
+        condition = (cls.id == self.id) & cls.assignee.is_null(False) & cls.decided_at.is_null()
+        if officer.role != "supervisor":
+            condition &= cls.assignee == officer
+        with write_transaction():
+            if not cls.update(assignee=None).where(condition).execute():
+                current = cls.get_by_id(self.id)
+                raise ActionRefused(current.refusal(current.status) if current.is_final
+                                      else _l("You do not hold this request."))
+            current = cls.get_by_id(self.id)
+            Event.create(request=self, kind="release", actor=officer, internal=True)
+            Audit.record(officer, current, "release", current.status, current.status, ip)
+        return current
+
+    def add_note(self, officer, text, ip=None):
+        """An internal note: staff see it, the resident never does."""
+        text = (text or "").strip()
+        if not text:
+            raise ActionRefused(_l("Write the note first."))
+        with write_transaction():
+            Event.create(request=self, kind="note", message=text, actor=officer, internal=True)
+            Audit.record(officer, self, "note", self.status, self.status, ip)
+
+    def days_left(self, today=None):
+        """Calendar days until the deadline (negative when overdue); None while paused."""
+        if self.status == RETURNED or self.is_final:
+            return None
+        return (self.due_on - (today or riyadh_today())).days
+
+    @classmethod
+    def queue(cls, officer, status=None, service=None, overdue=False, mine=False,
+              unassigned=False, search=None, after=None, limit=50, today=None):
+        """Undecided requests, soonest deadline first, with keyset pagination on
+        (due_on, id): each page is an index range scan, however deep."""
+        assignee = User.alias()
+        query = (cls.select(cls, Service, Person, assignee)
+                 .join(Service).switch(cls).join(Person).switch(cls)
+                 .join(assignee, JOIN.LEFT_OUTER, on=(cls.assignee == assignee.id))
+                 .where(cls.decided_at.is_null()))
+        if status in OPEN_STATUSES:
+            query = query.where(cls.status == status)
+        if service:
+            query = query.where(Service.code == service)
+        if overdue:
+            query = query.where(cls.overdue_on(today or riyadh_today()))
+        if mine:
+            query = query.where(cls.assignee == officer)
+        if unassigned:
+            query = query.where(cls.assignee.is_null())
+        if search:  # a request number (9 digits) or a person's identity number (10)
+            digits = normalize_digits(search)
+            if len(digits) == REQUEST_NUMBER_LENGTH:
+                query = query.where(cls.number == digits)
+            else:
+                query = query.where(cls.person.in_(Person.select(Person.id).where(Person.id_number == digits)))
+        if after:
+            query = query.where(Tuple(cls.due_on, cls.id) > Tuple(*after))
+        return query.order_by(cls.due_on, cls.id).limit(limit)
+
+    @classmethod
+    def reschedule_open(cls):
+        """Recompute the deadline of every undecided request after the calendar
+        changed. A deadline depends only on (submitted_on, waiting_days), so there is
+        one UPDATE per distinct pair, not one per request."""
+        pairs = (cls.select(cls.submitted_on, cls.waiting_days).where(cls.decided_at.is_null())
+                 .distinct().tuples())
+        pairs = list(pairs)
+        if not pairs:
+            return 0
+        holidays = days_off(min(p[0] for p in pairs), max(p[0] for p in pairs) + dt.timedelta(days=LOOK_AHEAD_DAYS))
+        changed = 0
+        with write_transaction():
+            for submitted_on, waiting_days in pairs:
+                due = due_date(submitted_on, waiting_days, holidays)
+                changed += cls.update(due_on=due, version=cls.version + 1).where(
+                    cls.decided_at.is_null() & (cls.submitted_on == submitted_on)
+                    & (cls.waiting_days == waiting_days) & (cls.due_on != due)).execute()
+        return changed
+
+    @classmethod
+    def release_held_by(cls, officer):
+        """Every undecided request the officer holds goes back to the queue."""
+        held = list(cls.select().where((cls.assignee == officer) & cls.decided_at.is_null()))
+        for service_request in held:
+            service_request.release(officer)
+        return len(held)
+
+
+class Event(BaseModel):
+    """One line of a request's timeline."""
+    request = ForeignKeyField(ServiceRequest, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    kind = CharField(max_length=20)  # submitted, status, answer, claim, release, note
+    status = CharField(max_length=20, null=True)
+    message = TextField(null=True)
+    reason_choice = ForeignKeyField(Reason, null=True, on_delete="SET NULL")
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    internal = BooleanField(default=False)  # staff only: never shown to the resident
+
+    @classmethod
+    def timeline(cls, service_request, staff=False):
+        query = cls.select().where(cls.request == service_request)
+        if not staff:
+            query = query.where(cls.internal == False)  # noqa: E712 (SQL, not Python)
+        return query.order_by(cls.at, cls.id)
+
+
+class Document(StoredFile):
+    request = ForeignKeyField(ServiceRequest, backref="documents", on_delete="CASCADE")
+    added_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def listing(cls, service_request):
+        """Documents without their bytes."""
+        return (cls.select(cls.id, cls.name, cls.content_type, cls.size, cls.sha256, cls.added_at)
+                .where(cls.request == service_request).order_by(cls.id))
+
+    @classmethod
+    def of_request(cls, service_request, document_id):
+        return cls.get_or_none((cls.id == document_id) & (cls.request == service_request))

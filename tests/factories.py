@@ -1,0 +1,65 @@
+"""Test factories: valid identity numbers, a small real PDF, users, residents with
+linked persons, and requests filed through the same draft -> submit path as the web."""
+from models import Draft, Person, Service, ServiceRequest, User, db, luhn_digit
+
+PASSWORD = "correct-horse-42"
+
+
+def id_number(prefix, body):
+    """A valid identity number: prefix digit, 8 digits, Luhn check digit."""
+    payload = f"{prefix}{body:08d}"
+    return payload + luhn_digit(payload)
+
+
+def minimal_pdf(text="Tawasul document"):
+    """A small, valid one-page PDF showing `text` (ASCII)."""
+    stream = f"BT /F1 18 Tf 40 100 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def make_user(username, number, role="resident", full_name="Amal Saad"):
+    user = User(username=username, full_name=full_name, id_number=number, role=role)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def make_resident(persons):
+    """A citizen "amal" linked to herself (the first of `persons`) and the others:
+    (name, id number, nationality) each."""
+    with db.connection_context():
+        user = make_user("amal", id_number(1, 12345678), full_name=persons[0][0])
+        for name, number, nationality in persons:
+            Person.create(sponsor_id_number=user.id_number, id_number=number or user.id_number,
+                          name=name, nationality=nationality)
+    return user
+
+
+def person_of(user, name):
+    with db.connection_context():
+        return Person.get((Person.sponsor_id_number == user.id_number) & (Person.name == name))
+
+
+def submit_request(user, person_name="Amal Saad", service="passport", files=1):
+    """A request filed through the same draft -> submit path as the web flow."""
+    with db.connection_context():
+        draft = Draft.create(owner=user, person=person_of(user, person_name),
+                             service=Service.get(Service.code == service),
+                             description="My passport expires next month and I need it renewed.")
+        for index in range(files):
+            draft.add_file(f"doc{index}.pdf", "application/pdf", minimal_pdf(f"doc {index}"))
+        return ServiceRequest.submit(draft)

@@ -1,0 +1,95 @@
+"""Helpers every blueprint's views use: page-or-fragment rendering, polls that cost
+no body, role checks, looking a request up by its number, sending a document."""
+from functools import wraps
+from io import BytesIO
+from urllib.parse import urlsplit
+
+from flask import abort, make_response, render_template, request, send_file
+from flask_login import current_user
+
+from models import Document, InvalidNumber, ServiceRequest, parse_request_number
+
+MAX_ID = 2 ** 63  # no larger id exists, and SQLite refuses to compare with one
+
+
+def is_htmx_fragment_request():
+    """True for an htmx request that wants a fragment; boosted and history-restore
+    requests need the whole page (htmx docs)."""
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
+            and headers.get("HX-History-Restore-Request") != "true")
+
+
+def render(page, fragment, status=200, **context):
+    """The whole page for a normal request, only the fragment for htmx."""
+    template = fragment if is_htmx_fragment_request() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def shown_version_is(version):
+    """True when a poller says it already shows `version` (header X-Shown-Version)."""
+    return request.headers.get("X-Shown-Version") == version
+
+
+def unchanged():
+    """The answer to a poll when nothing changed: an empty 204, no Content-Type.
+    htmx 4 does not swap a 204, so the page is left as it is."""
+    response = make_response("", 204)
+    del response.headers["Content-Type"]
+    return response
+
+
+def staff_required(view):
+    """For officers and supervisors only (stack it under @login_required)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def request_or_404(number, owner=None):
+    """The request with this number (only among `owner`'s requests, when given). A
+    mistyped number, a missing one and someone else's all get the same 404."""
+    try:
+        number = parse_request_number(number)
+    except InvalidNumber:
+        abort(404)
+    found = ServiceRequest.numbered(number, owner=owner)
+    if found is None:
+        abort(404)
+    return found
+
+
+def document_or_404(service_request, document_id):
+    found = document_id < MAX_ID and Document.of_request(service_request, document_id)
+    if not found:
+        abort(404)
+    return found
+
+
+def send_document(document, inline=False):
+    """A stored document: never sniffed, never cached, inside a sandbox. Residents
+    download it (attachment); staff open it in the browser (inline)."""
+    response = send_file(BytesIO(document.data), mimetype=document.content_type, as_attachment=not inline,
+                         download_name=document.name, etag=document.sha256, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+    return response
+
+
+def safe_next(default):
+    """The `next` parameter when it is a local path, else `default`: never redirect
+    to another site."""
+    target = request.values.get("next") or ""
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.netloc or parts.scheme:
+        return default
+    return target
+
+
+def client_ip():
+    return request.remote_addr
