@@ -49,7 +49,7 @@ static/vendor/htmx.min.js: package.json package-lock.json | system-packages
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 translations: $(VENV)/.app
-	$(BIN)/pybabel compile --quiet -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 # Debian's chromium for the end-to-end tests, driven by the playwright package.
 chromium:
