@@ -6,8 +6,9 @@ PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test install translations assets system-packages chromium clean
+.PHONY: run test lint install translations assets system-packages chromium clean
 
+# Upgrades the schema (migrations) and loads the demo data once, then serves. Ctrl-C stops it.
 run: install
 	$(BIN)/flask --app app init-db --demo
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) "app:create_app()"
@@ -24,6 +25,9 @@ test: install $(VENV)/.dev chromium
 	  echo "== the clock at $$clock"; \
 	  TAWASUL_TEST_CLOCK=$$clock $(BIN)/python -m pytest $(DATE_SENSITIVE) || exit 1; \
 	done
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
 
 install: $(VENV)/.app assets translations
 

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
 from cli.demo import DEMO_PASSWORD, load_demo  # noqa: E402
-from models import ServiceRequest, User, upgrade, db  # noqa: E402
+from models import ServiceRequest, User, db, upgrade  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 PHONE = dict(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)

@@ -21,8 +21,22 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app import create_app  # noqa: E402
-from models import (ACCEPTED, OPEN_STATUSES, REJECTED, Person, Service, ServiceRequest,  # noqa: E402
-                    User, upgrade, db, due_date, luhn_digit, riyadh_date, riyadh_today, utcnow)
+from models import (  # noqa: E402
+    ACCEPTED,
+    OPEN_STATUSES,
+    REJECTED,
+    Person,
+    Service,
+    ServiceRequest,
+    User,
+    db,
+    due_date,
+    luhn_digit,
+    riyadh_date,
+    riyadh_today,
+    upgrade,
+    utcnow,
+)
 
 OPEN_SHARE = 0.03
 BATCH = 1000

@@ -8,9 +8,29 @@ import random
 
 from werkzeug.security import generate_password_hash
 
-from models import (ACCEPTED, OPEN_STATUSES, RECEIVED, REJECTED, RETURNED, UNDER_REVIEW, Audit,
-                    Document, Draft, Event, Person, Reason, Service, ServiceRequest, User, db,
-                    due_date, luhn_digit, new_request_number, riyadh_date, utcnow)
+from models import (
+    ACCEPTED,
+    OPEN_STATUSES,
+    RECEIVED,
+    REJECTED,
+    RETURNED,
+    UNDER_REVIEW,
+    Audit,
+    Document,
+    Draft,
+    Event,
+    Person,
+    Reason,
+    Service,
+    ServiceRequest,
+    User,
+    db,
+    due_date,
+    luhn_digit,
+    new_request_number,
+    riyadh_date,
+    utcnow,
+)
 
 DEMO_PASSWORD = "tawasul-demo-2026"
 
@@ -120,7 +140,8 @@ def load_volume(officer, count=300, days=42, seed=7):
     for index in range(20):
         owner = make_resident(f"resident{index:02d}", f"Resident {index:02d}", id_number(1, 40000000 + index))
         persons.append((owner, Person.linked_by_number(owner, owner.id_number)))
-        worker = link(owner, f"Worker {index:02d}", id_number(2, 60000000 + index), rng.choice(["YE", "SY", "IN", "EG"]))
+        worker = link(owner, f"Worker {index:02d}", id_number(2, 60000000 + index),
+                      rng.choice(["YE", "SY", "IN", "EG"]))
         persons.append((owner, worker))
     document = demo_document()
     digest = hashlib.sha256(document).hexdigest()

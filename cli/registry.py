@@ -21,7 +21,8 @@ def read_person_rows(handle):
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != 4:
-            errors.append(f"line {line_no}: expected 4 fields (sponsor id, person id, name, nationality), got {len(fields)}")
+            errors.append(f"line {line_no}: expected 4 fields (sponsor id, person id, name, nationality), "
+                          f"got {len(fields)}")
             continue
         sponsor, person, name, nationality = (f.strip() for f in fields)
         try:

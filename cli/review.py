@@ -19,7 +19,7 @@ def set_status(number, status, reason):
             raise click.ClickException(f"No request {number}.")
         service_request.change_status(status, message=reason)
     except (InvalidNumber, ActionRefused) as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     click.echo(f"Request {service_request.number} is now {status}.")
 
 

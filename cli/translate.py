@@ -20,7 +20,8 @@ def translate_extract():
     pybabel("extract", "-F", "translations/babel.cfg", "-k", "_l", "-k", "lazy_ngettext:1,2",
             "--ignore-dirs", ".*",  # the default also skips templates/_macros and _partials
             "--no-location", "--sort-output", "-o", "translations/messages.pot", ".")
-    pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching", "--ignore-obsolete")
+    pybabel("update", "-i", "translations/messages.pot", "-d", "translations",
+            "--no-fuzzy-matching", "--ignore-obsolete")
 
 
 @translate.command("compile")

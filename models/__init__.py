@@ -22,15 +22,41 @@ from models.catalogue import Reason, Service, sync_catalogues
 from models.clock import RIYADH, riyadh_date, riyadh_today, utcnow
 from models.deadlines import REVIEW_WORKING_DAYS, Holiday, days_off, due_date, public_holidays
 from models.drafts import MAX_DRAFTS_PER_OWNER, Draft, DraftFile, TooManyDrafts
-from models.rules import (ID_TYPE_LABELS, ID_TYPES, REQUEST_NUMBER_LENGTH, InvalidNumber, add_working_days,
-                          clean_filename, luhn_digit, luhn_valid, new_request_number, normalize_digits,
-                          parse_id_number, parse_request_number, sniff, working_days_between)
-from models.users import LOCKOUT_ATTEMPTS, LOCKOUT_MINUTES, ROLES, STAFF_ROLES, Person, User, UsernameTaken
-from models.workflow import (ACCEPTED, FINAL_STATUSES, OPEN_STATUSES, RECEIVED, REJECTED, RETURNED, STATUS_LABELS,
-                             STATUSES, TRANSITIONS, UNDER_REVIEW, ActionRefused, Document, Event, ServiceRequest)
-
+from models.rules import (
+                          ID_TYPE_LABELS,
+                          ID_TYPES,
+                          REQUEST_NUMBER_LENGTH,
+                          InvalidNumber,
+                          add_working_days,
+                          clean_filename,
+                          luhn_digit,
+                          luhn_valid,
+                          new_request_number,
+                          normalize_digits,
+                          parse_id_number,
+                          parse_request_number,
+                          sniff,
+                          working_days_between,
+)
 from models.schema import status as schema_status  # noqa: E402  (needs every model)
 from models.schema import upgrade
+from models.users import LOCKOUT_ATTEMPTS, LOCKOUT_MINUTES, ROLES, STAFF_ROLES, Person, User, UsernameTaken
+from models.workflow import (
+                          ACCEPTED,
+                          FINAL_STATUSES,
+                          OPEN_STATUSES,
+                          RECEIVED,
+                          REJECTED,
+                          RETURNED,
+                          STATUS_LABELS,
+                          STATUSES,
+                          TRANSITIONS,
+                          UNDER_REVIEW,
+                          ActionRefused,
+                          Document,
+                          Event,
+                          ServiceRequest,
+)
 
 MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile]
 

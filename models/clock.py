@@ -6,12 +6,12 @@ RIYADH = dt.timezone(dt.timedelta(hours=3), "AST")  # Saudi Arabia keeps no dayl
 
 def utcnow():
     """Now, as a naive UTC datetime (how every timestamp is stored)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def riyadh_date(moment):
     """The calendar date in Riyadh of a naive UTC datetime."""
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(RIYADH).date()
+    return moment.replace(tzinfo=dt.UTC).astimezone(RIYADH).date()
 
 
 def riyadh_today():

@@ -2,9 +2,21 @@
 with its deadline, its timeline of events and its documents."""
 import datetime as dt
 
-from peewee import (JOIN, BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
-                    IntegerField, IntegrityError, TextField, Tuple, Value)
 from flask_babel import lazy_gettext as _l
+from peewee import (
+    JOIN,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    IntegrityError,
+    TextField,
+    Tuple,
+    Value,
+)
 
 from models.audit import Audit
 from models.base import BaseModel, StoredFile, write_transaction

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from models import ACCEPTED, REJECTED, RETURNED, RIYADH, Service, ServiceRequest
-from tests.factories import make_user, PASSWORD, submit_request
+from tests.factories import PASSWORD, make_user, submit_request
 
 EN = {"Accept-Language": "en"}
 START, END = dt.date(2026, 11, 1), dt.date(2026, 11, 30)

@@ -6,7 +6,6 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
 

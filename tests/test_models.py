@@ -3,9 +3,25 @@ import threading
 
 import pytest
 
-from models import (ACCEPTED, REJECTED, UNDER_REVIEW, Document, Draft, Event, InvalidNumber,
-                    Person, Service, ServiceRequest, ActionRefused, add_working_days, db,
-                    luhn_valid, new_request_number, parse_id_number, parse_request_number)
+from models import (
+    ACCEPTED,
+    REJECTED,
+    UNDER_REVIEW,
+    ActionRefused,
+    Document,
+    Draft,
+    Event,
+    InvalidNumber,
+    Person,
+    Service,
+    ServiceRequest,
+    add_working_days,
+    db,
+    luhn_valid,
+    new_request_number,
+    parse_id_number,
+    parse_request_number,
+)
 from tests.factories import minimal_pdf, person_of, submit_request
 
 

@@ -4,9 +4,19 @@ import re
 
 import pytest
 
-from models import (ACCEPTED, MAX_DRAFTS_PER_OWNER, REJECTED, UNDER_REVIEW, Document, Draft, DraftFile, Event,
-                    ServiceRequest,
-                    add_working_days, riyadh_date)
+from models import (
+    ACCEPTED,
+    MAX_DRAFTS_PER_OWNER,
+    REJECTED,
+    UNDER_REVIEW,
+    Document,
+    Draft,
+    DraftFile,
+    Event,
+    ServiceRequest,
+    add_working_days,
+    riyadh_date,
+)
 from tests.conftest import HX
 from tests.factories import PASSWORD, minimal_pdf, person_of, submit_request
 
@@ -16,7 +26,10 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
-def form(resident, files=(("passport.pdf", minimal_pdf()),), **change):
+PASSPORT_PDF = minimal_pdf()
+
+
+def form(resident, files=(("passport.pdf", PASSPORT_PDF),), **change):
     data = dict(service="passport", person=str(person_of(resident, "Amal Saad").id),
                 description=DESCRIPTION, id_number="")
     data.update(change)
@@ -54,7 +67,8 @@ def test_the_whole_flow_gives_a_request_number_and_a_due_date(signed_in, residen
     assert created.due_on == add_working_days(riyadh_date(created.submitted_at), 7)
     assert created.due_on.strftime("%-d") in page
     document = Document.get()
-    assert (document.name, document.content_type, document.size) == ("passport.pdf", "application/pdf", len(minimal_pdf()))
+    assert (document.name, document.content_type, document.size) == ("passport.pdf", "application/pdf",
+                                                                      len(minimal_pdf()))
     assert created.owner_id == resident.id and created.status == "received"
 
 

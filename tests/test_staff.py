@@ -4,10 +4,26 @@ import threading
 import pytest
 from peewee import DatabaseError
 
-from models import (ACCEPTED, RECEIVED, REJECTED, RETURNED, UNDER_REVIEW, Audit, Document, Event,
-                    Reason, RIYADH, ServiceRequest, User, add_working_days, db, riyadh_date, utcnow)
+from models import (
+    ACCEPTED,
+    RECEIVED,
+    REJECTED,
+    RETURNED,
+    RIYADH,
+    UNDER_REVIEW,
+    Audit,
+    Document,
+    Event,
+    Reason,
+    ServiceRequest,
+    User,
+    add_working_days,
+    db,
+    riyadh_date,
+    utcnow,
+)
 from tests.conftest import HX
-from tests.factories import make_user, minimal_pdf, PASSWORD, submit_request
+from tests.factories import PASSWORD, make_user, minimal_pdf, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -119,7 +135,7 @@ def numbers_in(html, made):
 def test_queue_lists_undecided_requests_by_deadline(app, officer, queue_data):
     html = as_user(app, "noura").get("/staff/", headers=EN).get_data(as_text=True)
     assert numbers_in(html, queue_data) == [queue_data[i].number for i in (0, 2, 3, 1)]
-    assert "days overdue" in html and "days left" in html and 'class="late"' in html
+    assert "days overdue" in html and "days left" in html and 'class="overdue-row"' in html
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -355,12 +371,10 @@ def test_the_audit_trail_is_append_only_and_for_supervisors(app, officer, superv
     entry = Audit.get()
     with pytest.raises(PermissionError):
         entry.save()
-    with pytest.raises(DatabaseError):
-        with db.atomic():
-            Audit.update(action="forged").execute()
-    with pytest.raises(DatabaseError):
-        with db.atomic():
-            Audit.delete().execute()
+    with pytest.raises(DatabaseError), db.atomic():
+        Audit.update(action="forged").execute()
+    with pytest.raises(DatabaseError), db.atomic():
+        Audit.delete().execute()
     assert Audit.get().action == "claim"
     assert "Audit trail" in as_user(app, "fahad").get(f"/staff/requests/{service_request.number}",
                                                       headers=EN).get_data(as_text=True)

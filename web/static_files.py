@@ -7,8 +7,7 @@ import mimetypes
 import os
 
 import brotli
-from flask import abort, current_app, request
-from flask import Response
+from flask import Response, abort, current_app, request
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -37,7 +36,7 @@ class StaticFile:
         return response.make_conditional(request)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def static_file(path, mtime_ns, size):
     """Compressing at brotli 11 is slow: once per process for each version of a file."""
     return StaticFile(path)
@@ -49,7 +48,8 @@ def load(folder):
         for name in names:
             path = os.path.join(root, name)
             stat = os.stat(path)
-            files[os.path.relpath(path, folder).replace(os.sep, "/")] = static_file(path, stat.st_mtime_ns, stat.st_size)
+            name = os.path.relpath(path, folder).replace(os.sep, "/")
+            files[name] = static_file(path, stat.st_mtime_ns, stat.st_size)
     return files
 
 

@@ -14,7 +14,7 @@ def validate_id_number(form, field):
     try:
         field.data = parse_id_number(field.data)
     except InvalidNumber as error:
-        raise ValidationError(str(error))
+        raise ValidationError(str(error)) from None
 
 
 def validate_password_rules(form, field):
@@ -29,7 +29,8 @@ class RegisterForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Choose a username.")),
         Length(3, 40, _l("A username has 3 to 40 characters.")),
-        Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use Latin letters, digits, dot, dash or underscore in the username."))])
+        Regexp(r"^[A-Za-z0-9_.-]+$",
+               message=_l("Use Latin letters, digits, dot, dash or underscore in the username."))])
     full_name = StringField(_l("Full name"), validators=[
         DataRequired(_l("Enter your full name.")), Length(max=120, message=_l("At most 120 characters."))])
     id_number = StringField(_l("Your identity number (national ID or iqama)"),
@@ -51,7 +52,8 @@ class RegisterForm(FlaskForm):
 
     def validate_id_number(self, field):
         if field.data and field.data[0] in "34":
-            raise ValidationError(_l("An account is opened with a national ID or an iqama number, not a border number."))
+            raise ValidationError(
+                _l("An account is opened with a national ID or an iqama number, not a border number."))
         if field.data and User.get_or_none(User.id_number == field.data):
             raise ValidationError(_l("An account already exists for this identity number. Sign in instead."))
 

@@ -17,4 +17,4 @@ class InquiryForm(FlaskForm):
         try:
             field.data = parse_request_number(field.data)
         except InvalidNumber as error:
-            raise ValidationError(str(error))
+            raise ValidationError(str(error)) from None

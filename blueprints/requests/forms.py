@@ -113,7 +113,7 @@ class RequestForm(FlaskForm):
         try:
             number = parse_id_number(field.data)
         except InvalidNumber as error:
-            raise ValidationError(str(error))
+            raise ValidationError(str(error)) from None
         field.data = number
         self.chosen_person = Person.linked_by_number(self.user, number)
         if not self.chosen_person:

@@ -10,10 +10,31 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from blueprints.staff.forms import ActionForm, DecisionForm, NoteForm, PeriodForm, QueueForm, ReturnForm
-from models import (ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, ActionRefused, Audit, Document, Event, Person,
-                    ServiceRequest, User, figures, riyadh_today)
-from web.views import (client_ip, document_or_404, render, request_or_404, send_document, shown_version_is,
-                       staff_required, unchanged)
+from models import (
+    ACCEPTED,
+    REJECTED,
+    RETURNED,
+    UNDER_REVIEW,
+    ActionRefused,
+    Audit,
+    Document,
+    Event,
+    Person,
+    ServiceRequest,
+    User,
+    figures,
+    riyadh_today,
+)
+from web.views import (
+    client_ip,
+    document_or_404,
+    render,
+    request_or_404,
+    send_document,
+    shown_version_is,
+    staff_required,
+    unchanged,
+)
 
 bp = Blueprint("staff", __name__, template_folder="../../templates")
 PAGE_SIZE = 50

@@ -2,8 +2,19 @@
 queue and the triggers that keep the audit trail append-only. Frozen copies of the
 models, independent of models/*.py. Safe on a database that 822baa7 created with
 `init-db` (it has the tables but no migration history): nothing is created twice."""
-from peewee import (BlobField, BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
-                    IntegerField, Model, SqliteDatabase, TextField)
+from peewee import (
+    BlobField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
 
 AUDIT_TRIGGERS = {
     "sqlite": ["CREATE TRIGGER IF NOT EXISTS audit_no_{op} BEFORE {OP} ON audit "
