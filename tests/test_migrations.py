@@ -252,7 +252,7 @@ def plain(value):
 def rows_of(database, table):
     cursor = database.execute_sql(f'SELECT * FROM "{table}" ORDER BY "id"')
     names = [column[0] for column in cursor.description]
-    return {row[0]: dict(zip(names, map(plain, row))) for row in cursor.fetchall()}
+    return {row[0]: dict(zip(names, map(plain, row), strict=True)) for row in cursor.fetchall()}
 
 
 def snapshot(database):
@@ -421,7 +421,7 @@ def test_db_status_lists_the_applied_migrations_and_exits_1_when_one_is_pending(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert len(lines) == len(MIGRATIONS)
-    for line, name in zip(lines, MIGRATIONS):
+    for line, name in zip(lines, MIGRATIONS, strict=True):
         assert line.startswith(f"[x] {name}  "), line
     with db.connection_context():
         db.execute_sql(f'DELETE FROM "{HISTORY_TABLE}" WHERE name = {db.param}', (MIGRATIONS[-1],))

@@ -155,3 +155,5 @@ def up(migrator, db):
 
 def down(migrator, db):
     db.drop_tables(tables(db), safe=True)
+    if not isinstance(db, SqliteDatabase):
+        db.execute_sql("DROP FUNCTION IF EXISTS audit_append_only()")
