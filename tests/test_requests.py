@@ -15,6 +15,7 @@ from models import (
     Event,
     ServiceRequest,
     add_working_days,
+    days_off,
     riyadh_date,
 )
 from tests.conftest import HX
@@ -64,7 +65,8 @@ def test_the_whole_flow_gives_a_request_number_and_a_due_date(signed_in, residen
     assert response.headers["Location"] == f"/requests/{created.number}/confirmation"
     page = signed_in.get(response.headers["Location"], headers=EN).get_data(as_text=True)
     assert created.number in page and "What happens next" in page
-    assert created.due_on == add_working_days(riyadh_date(created.submitted_at), 7)
+    received = riyadh_date(created.submitted_at)
+    assert created.due_on == add_working_days(received, 7, days_off(received))
     assert created.due_on.strftime("%-d") in page
     document = Document.get()
     assert (document.name, document.content_type, document.size) == ("passport.pdf", "application/pdf",

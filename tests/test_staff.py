@@ -107,6 +107,13 @@ QUEUE_DAY = dt.datetime(2026, 11, 18, 10, 0, tzinfo=RIYADH)  # a Wednesday with 
 
 
 @pytest.fixture
+def quiet_weeks(time_machine):
+    """The clock on QUEUE_DAY: no public holiday in the weeks around it, so a week
+    holds exactly five working days."""
+    time_machine.move_to(QUEUE_DAY)
+
+
+@pytest.fixture
 def queue_data(resident, other_resident, time_machine):
     """Four open requests with known deadlines and one decided, seen on QUEUE_DAY:
     filed 20 and 10 days before it (overdue), 5 and 1 (not yet)."""
@@ -309,7 +316,7 @@ def test_a_rejection_with_a_ready_made_reason_shows_it_to_the_resident(app, offi
     assert reason.text_ar in arabic
 
 
-def test_the_clock_pauses_while_waiting_on_the_resident(app, officer, service_request):
+def test_the_clock_pauses_while_waiting_on_the_resident(app, quiet_weeks, officer, service_request):
     noura = as_user(app, "noura")
     post(noura, service_request.number, "start")
     post(noura, service_request.number, "return", message="Attach the leave letter.")
@@ -382,7 +389,7 @@ def test_the_audit_trail_is_append_only_and_for_supervisors(app, officer, superv
                                                           headers=EN).get_data(as_text=True)
 
 
-def test_a_holiday_moves_open_deadlines(app, runner, service_request):
+def test_a_holiday_moves_open_deadlines(app, quiet_weeks, runner, service_request):
     due = service_request.due_on
     holiday = add_working_days(service_request.submitted_on, 2)
     result = runner.invoke(args=["holidays", "add", holiday.isoformat(), "National Day"])
