@@ -50,10 +50,17 @@ def days_off(start, end=None):
     return public | Holiday.days()
 
 
+def look_ahead_end(start, waiting_days=0):
+    """A day surely past the deadline of a request received on `start` that waited
+    `waiting_days` working days (two calendar days a working day is ample)."""
+    return start + dt.timedelta(days=LOOK_AHEAD_DAYS + 2 * waiting_days)
+
+
 def due_date(submitted_on, waiting_days=0, holidays=None):
     """Seven working days after submission, plus the working days spent waiting on
     the resident, skipping weekends, public holidays and the directorate's days."""
-    holidays = days_off(submitted_on) if holidays is None else holidays
+    if holidays is None:
+        holidays = days_off(submitted_on, look_ahead_end(submitted_on, waiting_days))
     return add_working_days(submitted_on, REVIEW_WORKING_DAYS + waiting_days, holidays)
 
 

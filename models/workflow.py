@@ -1,6 +1,5 @@
 """A request's life: its statuses and the moves between them, the request itself
 with its deadline, its timeline of events and its documents."""
-import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from peewee import (
@@ -22,7 +21,7 @@ from models.audit import Audit
 from models.base import BaseModel, StoredFile, write_transaction
 from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
-from models.deadlines import LOOK_AHEAD_DAYS, days_off, due_date
+from models.deadlines import days_off, due_date, look_ahead_end
 from models.drafts import DraftFile
 from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits, working_days_between
 from models.users import Person, User
@@ -203,7 +202,7 @@ class ServiceRequest(BaseModel):
         if new_status == RETURNED:
             return dict(paused_at=now)
         if self.status == RETURNED:
-            holidays = days_off(self.submitted_on)
+            holidays = days_off(self.submitted_on, look_ahead_end(riyadh_date(now)))
             waited = self.waiting_days + working_days_between(
                 riyadh_date(self.paused_at), riyadh_date(now), holidays)
             return dict(paused_at=None, waiting_days=waited,
@@ -306,7 +305,8 @@ class ServiceRequest(BaseModel):
         pairs = list(pairs)
         if not pairs:
             return 0
-        holidays = days_off(min(p[0] for p in pairs), max(p[0] for p in pairs) + dt.timedelta(days=LOOK_AHEAD_DAYS))
+        days, waits = zip(*pairs, strict=True)
+        holidays = days_off(min(days), look_ahead_end(max(days), max(waits)))
         changed = 0
         with write_transaction():
             for submitted_on, waiting_days in pairs:
