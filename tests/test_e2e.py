@@ -1,4 +1,10 @@
-"""End to end in Debian's headless Chromium, driven by the playwright package."""
+"""End to end in Debian's headless Chromium, driven by the playwright package.
+
+They wait for conditions, never for a fixed time. Where a test must show that
+something does NOT happen (no poll), the page runs on Playwright's fake clock:
+htmx's `every` timer fires only when the test moves the clock on."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from models import ACCEPTED, UNDER_REVIEW, ServiceRequest, db
@@ -8,10 +14,52 @@ from tests.factories import make_user, minimal_pdf, submit_request
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-def status_requests(page):
-    seen = []
-    page.on("request", lambda r: "/status" in r.url and seen.append(r.url))
-    return seen
+# The status polls htmx really sends and those it is done with. app.js cancels a poll in
+# htmx:config:request while the tab is hidden; htmx:before:request comes after that, just
+# before fetch(), and htmx:finally:request after the swap (if any).
+POLL_COUNTER = """
+window.polls = {sent: 0, done: 0};
+const isPoll = event => String(event.detail.ctx.request.action).includes("/status");
+document.addEventListener("htmx:before:request", e => { if (isPoll(e)) window.polls.sent++; });
+document.addEventListener("htmx:finally:request", e => { if (isPoll(e)) window.polls.done++; });
+"""
+
+
+def stop_the_clock(page):
+    """From the next page load on: fake timers, paused, and the poll counter."""
+    start = datetime.now(timezone.utc)
+    page.clock.install(time=start)
+    # A minute ahead, so never behind the fake time already flowing on the current page.
+    page.clock.pause_at(start + timedelta(minutes=1))
+    page.add_init_script(POLL_COUNTER)
+
+
+def polls_sent(page):
+    return page.evaluate("window.polls.sent")
+
+
+def next_poll(page):
+    """One poll interval on the fake clock; the poll's response, once htmx is done with it."""
+    done = page.evaluate("window.polls.done")
+    with page.expect_response(lambda r: "/status" in r.url) as response:
+        page.clock.run_for(POLL * 1000)
+    page.wait_for_function("done => window.polls.done > done", arg=done)
+    return response.value
+
+
+def let_intervals_pass(page, count):
+    """`count` poll intervals on the fake clock. run_for returns once the timers have fired
+    and their microtasks have run, so a poll they sent is already counted."""
+    for _ in range(count):
+        page.clock.run_for(POLL * 1000)
+
+
+def set_hidden(page, hidden):
+    """What the browser does when the tab is hidden or shown again."""
+    page.evaluate("""hidden => {
+        Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""", hidden)
 
 
 def test_resident_sends_a_request_and_watches_it_change_in_place(browser, live, e2e_resident, tmp_path):
@@ -35,29 +83,30 @@ def test_resident_sends_a_request_and_watches_it_change_in_place(browser, live, 
     number = page.inner_text(".big-number").strip()
     assert len(number) == 9 and number.isdigit()
 
+    stop_the_clock(page)
     page.goto(f"{live}/requests/{number}")
     page.evaluate("window.sameDocument = true")
-    polls = status_requests(page)
     badge = page.locator("#status-panel .badge")
     assert badge.inner_text() == "تم الاستلام"
     page.evaluate("""() => { window.mutations = 0;
         new MutationObserver(list => { window.mutations += list.length; })
             .observe(document.querySelector('main'), {subtree: true, childList: true, characterData: true}); }""")
-    page.wait_for_timeout(POLL * 2500)
-    assert len(polls) >= 2 and page.evaluate("window.mutations") == 0  # unchanged polls: no swap
+    assert next_poll(page).status == 204 and next_poll(page).status == 204
+    assert page.evaluate("window.mutations") == 0  # unchanged polls: no swap
     with db.connection_context():
         ServiceRequest.get(ServiceRequest.number == number).change_status(UNDER_REVIEW)
-    playwright_api.expect(badge).to_have_text("قيد الدراسة", timeout=POLL * 4000)
+    assert next_poll(page).status == 200
+    playwright_api.expect(badge).to_have_text("قيد الدراسة")
     playwright_api.expect(page.locator("#timeline li")).to_have_count(2)
     with db.connection_context():
         ServiceRequest.get(ServiceRequest.number == number).change_status(ACCEPTED, message="تم التمديد 30 يوما.")
-    playwright_api.expect(badge).to_have_text("مقبول", timeout=POLL * 4000)
+    assert next_poll(page).status == 200
+    playwright_api.expect(badge).to_have_text("مقبول")
     assert "تم التمديد 30 يوما." in page.inner_text("#status-panel")
     assert page.evaluate("window.sameDocument") is True  # no navigation, no reload
-    page.wait_for_timeout(500)
-    count = len(polls)
-    page.wait_for_timeout(POLL * 3000)
-    assert len(polls) == count  # the final panel has no polling attributes
+    sent = polls_sent(page)  # each interval above sent a poll; from here on none does
+    let_intervals_pass(page, 3)
+    assert polls_sent(page) == sent  # the final panel has no polling attributes
     context.close()
 
 
@@ -65,23 +114,19 @@ def test_polling_pauses_while_the_tab_is_hidden(browser, live, e2e_resident):
     created = submit_request(e2e_resident, person_name="أمل سعد")
     page = browser.new_context(locale="en-US").new_page()
     sign_in(page, live)
+    stop_the_clock(page)
     page.goto(f"{live}/requests/{created.number}")
     assert page.get_attribute("html", "dir") == "ltr"
-    polls = status_requests(page)
-    page.evaluate("""() => {
-        Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
-        document.dispatchEvent(new Event('visibilitychange'));
-    }""")
-    page.wait_for_timeout(300)
-    start = len(polls)
-    page.wait_for_timeout(POLL * 3000)
-    assert len(polls) == start
-    page.evaluate("""() => {
-        Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});
-        document.dispatchEvent(new Event('visibilitychange'));
-    }""")
-    page.wait_for_timeout(500)
-    assert len(polls) > start  # refreshed as soon as it is visible again
+    for _ in range(3):
+        assert next_poll(page).status == 204  # visible: every interval sends a poll
+    assert polls_sent(page) == 3
+    set_hidden(page, True)
+    let_intervals_pass(page, 3)
+    assert polls_sent(page) == 3  # the same three intervals hidden: none
+    # Shown again: a poll at once, with the clock still stopped, so from the trigger.
+    with page.expect_response(lambda r: "/status" in r.url and r.status == 204):
+        set_hidden(page, False)
+    assert polls_sent(page) == 4
 
 
 def test_without_javascript_the_page_refreshes_itself(browser, live, e2e_resident):

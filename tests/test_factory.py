@@ -1,8 +1,11 @@
 import gzip
 
 import brotli
+import pytest
+from peewee import IntegrityError, PostgresqlDatabase, SqliteDatabase
 
 from app import create_app
+from models import Draft, db
 from tests.conftest import make_app
 
 
@@ -12,12 +15,43 @@ def test_config_from_test_mapping(tmp_path):
     assert not create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/y.sqlite"}).testing
 
 
-def test_sqlite_runs_in_wal_with_foreign_keys(app):
-    from models import db
-    if app.config["DATABASE_URL"].startswith("sqlite"):
-        with db.connection_context():
-            assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
-            assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+def on_sqlite(app):
+    return app.config["DATABASE_URL"].startswith("sqlite")
+
+
+def scalar(sql):
+    return db.execute_sql(sql).fetchone()[0]
+
+
+def test_each_engine_runs_with_its_own_settings(app):
+    with db.connection_context():
+        if on_sqlite(app):
+            assert isinstance(db.obj, SqliteDatabase)
+            assert scalar("PRAGMA journal_mode") == "wal"
+            assert scalar("PRAGMA foreign_keys") == 1  # off by default in SQLite
+            assert scalar("PRAGMA busy_timeout") == 10000  # writers wait for the lock, not fail
+        else:
+            assert isinstance(db.obj, PostgresqlDatabase)
+            assert scalar("SELECT version()").startswith("PostgreSQL")
+            # The options of the URL reach the server: this run's own schema (see pg_url).
+            assert scalar("SELECT current_schema()").startswith("tawasul_test_")
+
+
+def test_a_row_pointing_at_a_missing_parent_is_refused(app):
+    with db.connection_context():
+        with pytest.raises(IntegrityError), db.atomic():
+            Draft.create(owner=987654321)  # no such user
+        assert Draft.select().count() == 0
+
+
+def test_the_audit_table_has_its_append_only_triggers(app):
+    """The triggers themselves; test_staff shows them refusing an UPDATE and a DELETE."""
+    if on_sqlite(app):
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+    else:
+        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit'::regclass AND NOT tgisinternal"
+    with db.connection_context():
+        assert {row[0] for row in db.execute_sql(sql)} == {"audit_no_update", "audit_no_delete"}
 
 
 def test_safe_headers_on_every_page(client):
