@@ -3,7 +3,7 @@
 They wait for conditions, never for a fixed time. Where a test must show that
 something does NOT happen (no poll), the page runs on Playwright's fake clock:
 htmx's `every` timer fires only when the test moves the clock on."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,7 +27,7 @@ document.addEventListener("htmx:finally:request", e => { if (isPoll(e)) window.p
 
 def stop_the_clock(page):
     """From the next page load on: fake timers, paused, and the poll counter."""
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     page.clock.install(time=start)
     # A minute ahead, so never behind the fake time already flowing on the current page.
     page.clock.pause_at(start + timedelta(minutes=1))
