@@ -118,7 +118,9 @@ def open_database(url):
 
 def refuse_nul():
     """A NUL character is never typed by a person, and PostgreSQL refuses it in text."""
-    values = list(request.args.values()) + list(request.form.values())
+    values = [v for _key, vs in request.args.lists() for v in vs]
+    values += [v for _key, vs in request.form.lists() for v in vs]
+    values += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
     if any("\x00" in value for value in values):
         abort(400)
 

@@ -3,7 +3,7 @@ holidays come from the `holidays` package and need no typing."""
 import click
 from flask.cli import AppGroup
 
-from models import Holiday, ServiceRequest, riyadh_today
+from models import add_day_off, remove_day_off, riyadh_today
 from models.deadlines import holiday_list
 
 holidays = AppGroup("holidays", help="Days off, which do not count for the deadline.")
@@ -15,8 +15,9 @@ DAY = click.DateTime(formats=["%Y-%m-%d"])
 @click.argument("name")
 def add_holiday(day, name):
     """Add a day off (YYYY-MM-DD NAME) and move the deadlines of open requests."""
-    Holiday.add(day.date(), name)
-    moved = ServiceRequest.reschedule_open()
+    if not name.strip() or len(name) > 120:
+        raise click.ClickException("Give the day a name of 1 to 120 characters.")
+    moved = add_day_off(day.date(), name.strip())
     click.echo(f"Holiday {day.date()} added; {moved} deadline(s) moved.")
 
 
@@ -24,9 +25,9 @@ def add_holiday(day, name):
 @click.argument("day", type=DAY)
 def remove_holiday(day):
     """Remove a day the directorate added, and move the deadlines back."""
-    if not Holiday.remove(day.date()):
+    removed, moved = remove_day_off(day.date())
+    if not removed:
         raise click.ClickException(f"{day.date()} is not a day the directorate added.")
-    moved = ServiceRequest.reschedule_open()
     click.echo(f"Holiday {day.date()} removed; {moved} deadline(s) moved.")
 
 

@@ -12,6 +12,7 @@ from models.clock import utcnow
 from models.users import Person, User
 
 MAX_DRAFTS_PER_OWNER = 10  # unfinished requests kept at once (each may hold 25 MB)
+DRAFT_MAX_AGE_DAYS = 7  # `flask drafts purge` removes drafts untouched for longer
 
 
 class TooManyDrafts(ValueError):
@@ -44,12 +45,16 @@ class Draft(BaseModel):
         return (cls.select(cls, Service).join(Service, JOIN.LEFT_OUTER)
                 .where(cls.owner == user).order_by(cls.updated_at.desc(), cls.id.desc()))
 
-    def save_from(self, service, person, description, remove_ids=(), files=(), max_files=5):
+    @classmethod
+    def limit_reached(cls, user):
+        return cls.select().where(cls.owner == user).count() >= MAX_DRAFTS_PER_OWNER
+
+    def save_from(self, service, person, description, remove_ids, files, max_files):
         """Keep what was typed and the accepted files (name, content type, bytes), in
         one transaction, even when something else on the form is wrong. Returns the
         names of the files left out because the draft already holds `max_files`."""
         with db.atomic():
-            if self.id is None and Draft.select().where(Draft.owner == self.owner).count() >= MAX_DRAFTS_PER_OWNER:
+            if self.id is None and Draft.limit_reached(self.owner):
                 raise TooManyDrafts()
             self.service = service
             self.person = person or self.person
@@ -73,7 +78,7 @@ class Draft(BaseModel):
     def add_file(self, name, content_type, data):
         return DraftFile.create(draft=self, **StoredFile.values(name, content_type, data))
 
-    def discard(self):
+    def delete_with_files(self):
         with db.atomic():
             DraftFile.delete().where(DraftFile.draft == self).execute()
             self.delete_instance()

@@ -21,7 +21,7 @@ from models.audit import Audit
 from models.base import BaseModel, StoredFile, write_transaction
 from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
-from models.deadlines import days_off, due_date, look_ahead_end
+from models.deadlines import Holiday, days_off, due_date, look_ahead_end
 from models.drafts import DraftFile
 from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits, working_days_between
 from models.users import Person, User
@@ -95,10 +95,6 @@ class ServiceRequest(BaseModel):
         if owner is not None:
             condition &= cls.owner == owner
         return cls.get_or_none(condition)
-
-    @classmethod
-    def owned(cls, user, number):
-        return cls.numbered(number, owner=user)
 
     @classmethod
     def sent_from_draft(cls, user, token):
@@ -259,6 +255,10 @@ class ServiceRequest(BaseModel):
             Event.create(request=self, kind="note", message=text, actor=officer, internal=True)
             Audit.record(officer, self, "note", self.status, self.status, ip)
 
+    def is_overdue(self, today):
+        """Past its deadline on `today` (the Python side of overdue_on)."""
+        return (self.days_left(today) or 0) < 0
+
     def days_left(self, today=None):
         """Calendar days until the deadline (negative when overdue); None while paused."""
         if self.status == RETURNED or self.is_final:
@@ -357,3 +357,18 @@ class Document(StoredFile):
     @classmethod
     def of_request(cls, service_request, document_id):
         return cls.get_or_none((cls.id == document_id) & (cls.request == service_request))
+
+
+def add_day_off(day, name):
+    """The directorate adds a day off; open deadlines move with it, in one transaction."""
+    with write_transaction():
+        Holiday.add(day, name)
+        return ServiceRequest.reschedule_open()
+
+
+def remove_day_off(day):
+    """Take back a day the directorate added: (was it there, deadlines moved)."""
+    with write_transaction():
+        if not Holiday.remove(day):
+            return False, 0
+        return True, ServiceRequest.reschedule_open()

@@ -87,3 +87,11 @@ def test_demo_data_has_a_request_in_each_status_and_a_real_looking_queue(runner)
     users = User.select().count()
     assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0  # safe to run twice
     assert User.select().count() == users
+
+
+def test_bad_command_arguments_are_refused_with_a_message(runner):
+    result = runner.invoke(args=["holidays", "add", "2026-12-01", "x" * 121])
+    assert result.exit_code != 0 and "1 to 120 characters" in result.output
+    for days in ("0", "-1", "100000000"):
+        result = runner.invoke(args=["drafts", "purge", "--days", days])
+        assert result.exit_code != 0 and "Invalid value" in result.output

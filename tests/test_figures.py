@@ -102,3 +102,11 @@ def test_ancient_dates_are_refused(app, known, query):
     for path in ("/staff/figures?", "/staff/figures.csv?"):
         response = figures_client(app).get(path + query, headers=EN)
         assert response.status_code == 422 and "from the year 2000 on" in response.get_data(as_text=True)
+
+
+def test_the_old_figures_address_redirects_with_its_query(app, known):
+    client = figures_client(app)
+    response = client.get("/staff/stats?start=2026-11-01&end=2026-11-30&_method=POST&endpoint=x")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/staff/figures?start=2026-11-01&end=2026-11-30&_method=POST&endpoint=x"
+    assert client.get("/staff/stats.csv?start=2026-11-01").headers["Location"] == "/staff/figures.csv?start=2026-11-01"

@@ -324,27 +324,35 @@ def test_drafts_in_many_tabs_are_all_kept_up_to_the_limit(signed_in, resident):
         assert signed_in.get("/requests/new").status_code == 200  # reading never deletes
         assert post_new(signed_in, form(resident)).status_code == 303
     assert Draft.select().count() == MAX_DRAFTS_PER_OWNER
+    page = signed_in.get("/requests/new", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "cannot be saved" in page  # said before anything is typed or uploaded
     refused = post_new(signed_in, form(resident))
-    assert refused.status_code == 422 and "unfinished requests as an account may" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "cannot be saved" in refused.get_data(as_text=True)
     assert Draft.select().count() == MAX_DRAFTS_PER_OWNER
 
 
-def test_my_requests_lists_drafts_to_continue_or_discard(signed_in, resident, other_resident):
+def test_my_requests_lists_drafts_to_continue_or_delete(signed_in, resident):
     post_new(signed_in, form(resident))
     draft = Draft.get()
     page = signed_in.get("/requests/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f"/requests/new?draft={draft.token}" in page and "Unfinished requests" in page
-    assert signed_in.post(f"/requests/drafts/{draft.token}/discard").status_code == 303
+    assert f"/requests/drafts/{draft.token}/delete" in page
+    question = signed_in.get(f"/requests/drafts/{draft.token}/delete", headers={"Accept-Language": "en"})
+    assert question.status_code == 200 and "cannot be undone" in question.get_data(as_text=True)
+    assert Draft.select().count() == 1  # asking deletes nothing
+    assert signed_in.post(f"/requests/drafts/{draft.token}/delete").status_code == 303
     assert Draft.select().count() == 0 and DraftFile.select().count() == 0
-    assert signed_in.post("/requests/drafts/nope/discard").status_code == 404
+    assert signed_in.post("/requests/drafts/nope/delete").status_code == 404
+    assert signed_in.post("/requests/drafts/a%00b/delete").status_code == 400
 
 
-def test_only_the_owner_can_discard_a_draft(app, signed_in, resident, other_resident):
+def test_only_the_owner_can_delete_a_draft(app, signed_in, resident, other_resident):
     post_new(signed_in, form(resident))
     token = Draft.get().token
     badr = app.test_client()
     badr.post("/auth/login", data={"username": "badr", "password": PASSWORD})
-    assert badr.post(f"/requests/drafts/{token}/discard").status_code == 404
+    assert badr.get(f"/requests/drafts/{token}/delete").status_code == 404
+    assert badr.post(f"/requests/drafts/{token}/delete").status_code == 404
     assert Draft.select().count() == 1
 
 

@@ -51,14 +51,17 @@ def staff_required(view):
     return wrapped
 
 
-def request_or_404(number, owner=None):
-    """The request with this number (only among `owner`'s requests, when given). A
-    mistyped number, a missing one and someone else's all get the same 404."""
+ANY_OWNER = object()  # staff views: a request of any resident
+
+
+def request_or_404(number, owner):
+    """The request with this number among `owner`'s requests (ANY_OWNER for staff).
+    A mistyped number, a missing one and someone else's all get the same 404."""
     try:
         number = parse_request_number(number)
     except InvalidNumber:
         abort(404)
-    found = ServiceRequest.numbered(number, owner=owner)
+    found = ServiceRequest.numbered(number, owner=None if owner is ANY_OWNER else owner)
     if found is None:
         abort(404)
     return found

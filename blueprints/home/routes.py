@@ -23,7 +23,7 @@ def inquiry():
         return render_template("home/inquiry.html", form=form)
     if not form.validate():
         return render_template("home/inquiry.html", form=form), 422
-    found = ServiceRequest.owned(current_user, form.number.data)
+    found = ServiceRequest.numbered(form.number.data, owner=current_user.id)
     if found is None:
         form.number.errors.append(_("There is no request with this number in your account."))
         return render_template("home/inquiry.html", form=form), 404

@@ -152,8 +152,8 @@ class ConfirmForm(FlaskForm):
     draft = HiddenField()
 
 
-class DiscardForm(FlaskForm):
-    """Discard an unfinished request: nothing to fill in but the CSRF token."""
+class DeleteDraftForm(FlaskForm):
+    """Delete an unfinished request: nothing to fill in but the CSRF token."""
 
 
 class AnswerForm(FlaskForm):

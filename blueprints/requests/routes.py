@@ -6,8 +6,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.requests.forms import AnswerForm, ConfirmForm, DiscardForm, RequestForm, too_many
-from models import RETURNED, ActionRefused, Document, Draft, Event, ServiceRequest, TooManyDrafts
+from blueprints.requests.forms import AnswerForm, ConfirmForm, DeleteDraftForm, RequestForm, too_many
+from models import (
+    DRAFT_MAX_AGE_DAYS,
+    RETURNED,
+    ActionRefused,
+    Document,
+    Draft,
+    Event,
+    ServiceRequest,
+    TooManyDrafts,
+)
 from web.views import document_or_404, render, request_or_404, send_document, shown_version_is, unchanged
 
 bp = Blueprint("requests", __name__, template_folder="../../templates")
@@ -26,7 +35,7 @@ def mine_or_404(number):
 @bp.route("/")
 def index():
     return render_template("requests/index.html", requests=ServiceRequest.of_owner(current_user),
-                           drafts=list(Draft.open_for(current_user)), discard_form=DiscardForm())
+                           drafts=list(Draft.open_for(current_user)), draft_max_age=DRAFT_MAX_AGE_DAYS)
 
 
 # ------------------------------------------------------------------ a new request
@@ -47,8 +56,6 @@ def new():
         left_out = draft.save_from(form.chosen_service, form.chosen_person, form.description.data,
                                    form.removed_ids(), files, current_app.config["MAX_DOCUMENTS"])
     except TooManyDrafts:
-        form.draft.errors = [_("You already keep as many unfinished requests as an account may. Continue or "
-                               "discard one of them in My requests first.")]
         return render_new(form, draft, 422)
     form.documents.errors = list(form.documents.errors or []) + problems + too_many(left_out)
     if draft.file_count() == 0 and not form.documents.errors:
@@ -59,9 +66,11 @@ def new():
 
 
 def render_new(form, draft, status=200):
+    """The form; a new draft that cannot be kept says so before anything is typed."""
     form.draft.data = draft.token if draft.id else ""
     return render_template("requests/new.html", form=form, draft=draft,
-                           files=list(draft.files()) if draft.id else []), status
+                           files=list(draft.files()) if draft.id else [],
+                           drafts_full=not draft.id and Draft.limit_reached(current_user)), status
 
 
 def complete_draft(token):
@@ -106,15 +115,18 @@ def after_draft(token):
     return redirect(url_for("requests.new", draft=token), 303)
 
 
-@bp.route("/drafts/<token>/discard", methods=["POST"])
-def discard_draft(token):
-    """Throw an unfinished request away, with its files (only the owner's)."""
-    if not DiscardForm().validate_on_submit():
-        abort(400)
+@bp.route("/drafts/<token>/delete", methods=["GET", "POST"])
+def delete_draft(token):
+    """Ask, then delete an unfinished request with its files (only the owner's)."""
     draft = Draft.of_owner(current_user, token)
     if draft is None:
         abort(404)
-    draft.discard()
+    form = DeleteDraftForm()
+    if not form.is_submitted():
+        return render_template("requests/delete_draft.html", draft=draft, files=list(draft.files()), form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    draft.delete_with_files()
     return redirect(url_for("requests.index"), 303)
 
 

@@ -26,6 +26,7 @@ from models import (
     riyadh_today,
 )
 from web.views import (
+    ANY_OWNER,
     client_ip,
     document_or_404,
     render,
@@ -108,9 +109,14 @@ def page(service_request, status=200, **forms):
     return render_template("staff/request.html", **context), status
 
 
+def any_request_or_404(number):
+    """Staff see every resident's requests."""
+    return request_or_404(number, ANY_OWNER)
+
+
 @bp.route("/requests/<number>")
 def detail(number):
-    return page(request_or_404(number))
+    return page(any_request_or_404(number))
 
 
 def act(service_request, action, form=None, **kwargs):
@@ -128,29 +134,29 @@ def act(service_request, action, form=None, **kwargs):
 
 @bp.route("/requests/<number>/claim", methods=["POST"])
 def claim(number):
-    return act(request_or_404(number), lambda r, form: r.claim(current_user, client_ip()))
+    return act(any_request_or_404(number), lambda r, form: r.claim(current_user, client_ip()))
 
 
 @bp.route("/requests/<number>/release", methods=["POST"])
 def release(number):
-    return act(request_or_404(number), lambda r, form: r.release(current_user, client_ip()))
+    return act(any_request_or_404(number), lambda r, form: r.release(current_user, client_ip()))
 
 
 @bp.route("/requests/<number>/start", methods=["POST"])
 def start_review(number):
-    return act(request_or_404(number), lambda r, form: r.change_status(UNDER_REVIEW, current_user, ip=client_ip()))
+    return act(any_request_or_404(number), lambda r, form: r.change_status(UNDER_REVIEW, current_user, ip=client_ip()))
 
 
 @bp.route("/requests/<number>/return", methods=["POST"])
 def return_to_applicant(number):
     form = ReturnForm()
-    return act(request_or_404(number), lambda r, f: r.change_status(RETURNED, current_user, message=f.message.data,
+    return act(any_request_or_404(number), lambda r, f: r.change_status(RETURNED, current_user, message=f.message.data,
                                                      ip=client_ip()), form, return_form=form)
 
 
 @bp.route("/requests/<number>/decide", methods=["POST"])
 def decide(number):
-    service_request = request_or_404(number)
+    service_request = any_request_or_404(number)
     form = DecisionForm().setup(service_request.service)
     return act(service_request, lambda r, f: r.change_status(f.decision.data, current_user, message=f.reason.data,
                                                      reason_choice=f.chosen_reason(), ip=client_ip()),
@@ -160,14 +166,14 @@ def decide(number):
 @bp.route("/requests/<number>/note", methods=["POST"])
 def note(number):
     form = NoteForm()
-    return act(request_or_404(number), lambda r, f: r.add_note(current_user, f.note.data, client_ip()), form,
+    return act(any_request_or_404(number), lambda r, f: r.add_note(current_user, f.note.data, client_ip()), form,
                note_form=form)
 
 
 @bp.route("/requests/<number>/documents/<int:document_id>")
 def document(number, document_id):
     """Opened in the browser (inline) for staff, never sniffed, in a sandbox."""
-    return send_document(document_or_404(request_or_404(number), document_id), inline=True)
+    return send_document(document_or_404(any_request_or_404(number), document_id), inline=True)
 
 
 # ------------------------------------------------------------------ figures
@@ -194,7 +200,8 @@ def figures_page():
 def old_figures_address():
     """The figures' address before they were named figures: bookmarks still work."""
     endpoint = "staff.figures_csv" if request.path.endswith(".csv") else "staff.figures_page"
-    return redirect(url_for(endpoint, **request.args), 301)
+    query = request.query_string.decode("latin-1")
+    return redirect(url_for(endpoint) + (f"?{query}" if query else ""), 301)
 
 
 CSV_COLUMNS = ("service", "received", "decided", "decided_within_deadline", "share_within_deadline",
