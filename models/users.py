@@ -123,6 +123,14 @@ class Person(BaseModel):
     def linked_by_number(cls, user, id_number):
         return cls.get_or_none((cls.sponsor_id_number == user.id_number) & (cls.id_number == id_number))
 
+    def sponsor_account(self):
+        """The account of the sponsor this person is linked to, if they opened one."""
+        return User.get_or_none(User.id_number == self.sponsor_id_number)
+
+    def linked_count(self):
+        """How many persons the registry links to this person's sponsor."""
+        return Person.select().where(Person.sponsor_id_number == self.sponsor_id_number).count()
+
     @classmethod
     def import_rows(cls, rows):
         """Registry rows (dicts), all in one transaction; a known pair is updated."""

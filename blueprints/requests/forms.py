@@ -39,7 +39,7 @@ def read_uploads(uploads):
     return accepted, problems
 
 
-def too_many(names):
+def over_limit_messages(names):
     """The message for each file refused because the limit was reached."""
     limit = current_app.config["MAX_DOCUMENTS"]
     return [_("At most %(limit)d documents: “%(name)s” was not added.", limit=limit, name=name) for name in names]
@@ -171,4 +171,4 @@ class AnswerForm(FlaskForm):
         """(accepted files, problems): at most MAX_DOCUMENTS files in one answer."""
         files, problems = read_uploads(request.files.getlist(self.documents.name))
         limit = current_app.config["MAX_DOCUMENTS"]
-        return files[:limit], problems + too_many(name for name, _type, _data in files[limit:])
+        return files[:limit], problems + over_limit_messages(name for name, _type, _data in files[limit:])

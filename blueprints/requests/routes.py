@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.requests.forms import AnswerForm, ConfirmForm, DeleteDraftForm, RequestForm, too_many
+from blueprints.requests.forms import AnswerForm, ConfirmForm, DeleteDraftForm, RequestForm, over_limit_messages
 from models import (
     DRAFT_MAX_AGE_DAYS,
     RETURNED,
@@ -57,7 +57,7 @@ def new():
                                    form.removed_ids(), files, current_app.config["MAX_DOCUMENTS"])
     except TooManyDrafts:
         return render_new(form, draft, 422)
-    form.documents.errors = list(form.documents.errors or []) + problems + too_many(left_out)
+    form.documents.errors = list(form.documents.errors or []) + problems + over_limit_messages(left_out)
     if draft.file_count() == 0 and not form.documents.errors:
         form.documents.errors = [_("Attach at least one document that supports your request.")]
     if form.has_errors():

@@ -19,9 +19,7 @@ from models import (
     Audit,
     Document,
     Event,
-    Person,
     ServiceRequest,
-    User,
     figures,
     riyadh_today,
 )
@@ -101,9 +99,8 @@ def page(service_request, status=200, **forms):
         r=service_request, staff=True, today=riyadh_today(), action_labels=ACTION_LABELS,
         events=list(Event.timeline(service_request, staff=True)),
         documents=list(Document.listing(service_request)),
-        sponsor=User.get_or_none(User.id_number == service_request.person.sponsor_id_number),
-        linked_count=Person.select().where(
-            Person.sponsor_id_number == service_request.person.sponsor_id_number).count(),
+        sponsor=service_request.person.sponsor_account(),
+        linked_count=service_request.person.linked_count(),
         audit=list(Audit.of_request(service_request)) if current_user.role == "supervisor" else None,
         **forms)
     return render_template("staff/request.html", **context), status
