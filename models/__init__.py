@@ -21,7 +21,15 @@ from models.base import BaseModel, StoredFile, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues
 from models.clock import RIYADH, riyadh_date, riyadh_today, utcnow
 from models.deadlines import REVIEW_WORKING_DAYS, Holiday, days_off, due_date, public_holidays
-from models.drafts import DRAFT_MAX_AGE_DAYS, MAX_DRAFTS_PER_OWNER, Draft, DraftFile, TooManyDrafts
+from models.drafts import (
+                          DESCRIPTION_MAX,
+                          DESCRIPTION_MIN,
+                          DRAFT_MAX_AGE_DAYS,
+                          MAX_DRAFTS_PER_OWNER,
+                          Draft,
+                          DraftFile,
+                          TooManyDrafts,
+)
 from models.rules import (
                           ID_TYPE_LABELS,
                           ID_TYPES,
@@ -63,14 +71,14 @@ from models.workflow import (
 MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile]
 
 __all__ = [
-    "ACCEPTED", "DRAFT_MAX_AGE_DAYS", "FINAL_STATUSES", "ID_TYPE_LABELS", "ID_TYPES", "LOCKOUT_ATTEMPTS",
-    "LOCKOUT_MINUTES", "MAX_DRAFTS_PER_OWNER", "MODELS", "OPEN_STATUSES", "RECEIVED", "REJECTED",
-    "REQUEST_NUMBER_LENGTH", "RETURNED", "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "STAFF_ROLES",
-    "STATUS_LABELS", "STATUSES", "TRANSITIONS", "UNDER_REVIEW", "ActionRefused", "Audit", "BaseModel",
-    "Document", "Draft", "DraftFile", "Event", "Holiday", "InvalidNumber", "Person", "Reason", "Service",
-    "ServiceRequest", "StoredFile", "TooManyDrafts", "User", "UsernameTaken", "add_day_off", "add_working_days",
-    "clean_filename", "days_off", "db", "due_date", "luhn_digit", "luhn_valid", "new_request_number",
-    "normalize_digits", "parse_id_number", "parse_request_number", "public_holidays", "remove_day_off",
-    "riyadh_date", "riyadh_today", "schema_status", "sniff", "sync_catalogues", "upgrade", "utcnow",
-    "working_days_between", "write_transaction",
+    "ACCEPTED", "DESCRIPTION_MAX", "DESCRIPTION_MIN", "DRAFT_MAX_AGE_DAYS", "FINAL_STATUSES", "ID_TYPES",
+    "ID_TYPE_LABELS", "LOCKOUT_ATTEMPTS", "LOCKOUT_MINUTES", "MAX_DRAFTS_PER_OWNER", "MODELS", "OPEN_STATUSES",
+    "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED", "REVIEW_WORKING_DAYS", "RIYADH", "ROLES",
+    "STAFF_ROLES", "STATUSES", "STATUS_LABELS", "TRANSITIONS", "UNDER_REVIEW", "ActionRefused", "Audit",
+    "BaseModel", "Document", "Draft", "DraftFile", "Event", "Holiday", "InvalidNumber", "Person", "Reason",
+    "Service", "ServiceRequest", "StoredFile", "TooManyDrafts", "User", "UsernameTaken", "add_day_off",
+    "add_working_days", "clean_filename", "days_off", "db", "due_date", "luhn_digit", "luhn_valid",
+    "new_request_number", "normalize_digits", "parse_id_number", "parse_request_number", "public_holidays",
+    "remove_day_off", "riyadh_date", "riyadh_today", "schema_status", "sniff", "sync_catalogues", "upgrade",
+    "utcnow", "working_days_between", "write_transaction",
 ]

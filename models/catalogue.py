@@ -34,6 +34,15 @@ class Service(BaseModel):
     def nationality_rule(self):
         return [n for n in self.nationalities.split(",") if n]
 
+    def ineligibility(self, person):
+        """Which rule keeps `person` from this service: "nationality", "id_type", or
+        None when they may apply (e.g. visit-visa extension: YE and SY only)."""
+        if self.nationality_rule and person.nationality not in self.nationality_rule:
+            return "nationality"
+        if self.id_type_rule and person.id_type not in self.id_type_rule:
+            return "id_type"
+        return None
+
     @classmethod
     def ordered(cls):
         return cls.select().order_by(cls.position)

@@ -12,6 +12,7 @@ from models.clock import utcnow
 from models.users import Person, User
 
 MAX_DRAFTS_PER_OWNER = 10  # unfinished requests kept at once (each may hold 25 MB)
+DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 4000  # characters: enough to decide without calling the resident
 DRAFT_MAX_AGE_DAYS = 7  # `flask drafts purge` removes drafts untouched for longer
 
 
@@ -67,6 +68,23 @@ class Draft(BaseModel):
             for name, content_type, data in files[:max(room, 0)]:
                 self.add_file(name, content_type, data)
         return [name for name, _type, _data in files[max(room, 0):]]
+
+    def problems(self):
+        """What still keeps this draft from being sent, as codes (empty: ready):
+        "service", "person" (none, or not linked to the owner), "eligibility",
+        "description" (length) and "documents" (none attached)."""
+        found = []
+        if not self.service_id:
+            found.append("service")
+        if not self.person_id or self.person.sponsor_id_number != self.owner.id_number:
+            found.append("person")
+        elif self.service_id and self.service.ineligibility(self.person):
+            found.append("eligibility")
+        if not DESCRIPTION_MIN <= len(self.description.strip()) <= DESCRIPTION_MAX:
+            found.append("description")
+        if not self.file_count():
+            found.append("documents")
+        return found
 
     def files(self):
         return (DraftFile.select(DraftFile.id, DraftFile.name, DraftFile.content_type, DraftFile.size)

@@ -10,11 +10,19 @@ from wtforms import HiddenField, MultipleFileField, RadioField, SelectMultipleFi
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from models import ID_TYPE_LABELS, InvalidNumber, Person, Service, clean_filename, parse_id_number, sniff
+from models import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    ID_TYPE_LABELS,
+    InvalidNumber,
+    Person,
+    Service,
+    clean_filename,
+    parse_id_number,
+    sniff,
+)
 from web.formatting import nationality_name
 from web.views import MAX_ID
-
-DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 4000
 
 
 def read_uploads(uploads):
@@ -48,17 +56,18 @@ def over_limit_messages(names):
 def eligibility_error(service, person):
     """Why `person` cannot have `service`, in the user's language, or None."""
     locale = get_locale()
-    nationalities = service.nationality_rule
-    if nationalities and person.nationality not in nationalities:
+    rule = service.ineligibility(person)
+    if rule == "nationality":
         return _l("“%(service)s” is only for nationals of %(countries)s; %(name)s is a national of %(nationality)s.",
                   service=service.name(locale), name=person.name,
-                  countries=format_list([nationality_name(c) for c in nationalities], style="or", locale=locale),
+                  countries=format_list([nationality_name(c) for c in service.nationality_rule], style="or",
+                                        locale=locale),
                   nationality=nationality_name(person.nationality))
-    id_types = service.id_type_rule
-    if id_types and person.id_type not in id_types:
+    if rule == "id_type":
         return _l("“%(service)s” is only for holders of: %(types)s; %(name)s has a %(type)s.",
                   service=service.name(locale), name=person.name,
-                  types=format_list([str(ID_TYPE_LABELS[t]) for t in id_types], style="or", locale=locale),
+                  types=format_list([str(ID_TYPE_LABELS[t]) for t in service.id_type_rule], style="or",
+                                    locale=locale),
                   type=ID_TYPE_LABELS[person.id_type])
     return None
 

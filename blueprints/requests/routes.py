@@ -58,7 +58,7 @@ def new():
     except TooManyDrafts:
         return render_new(form, draft, 422)
     form.documents.errors = list(form.documents.errors or []) + problems + over_limit_messages(left_out)
-    if draft.file_count() == 0 and not form.documents.errors:
+    if "documents" in draft.problems() and not form.documents.errors:
         form.documents.errors = [_("Attach at least one document that supports your request.")]
     if form.has_errors():
         return render_new(form, draft, 422)
@@ -76,12 +76,7 @@ def render_new(form, draft, status=200):
 def complete_draft(token):
     """The owner's draft when it is ready to check and confirm, else None."""
     draft = Draft.of_owner(current_user, token)
-    if not draft or not draft.service_id or not draft.person_id or not draft.file_count():
-        return None
-    form = RequestForm(formdata=None, meta={"csrf": False})
-    form.setup(current_user, draft, from_draft=True)
-    form.validate()
-    return None if form.has_errors() else draft
+    return draft if draft and not draft.problems() else None
 
 
 @bp.route("/new/check")
