@@ -191,3 +191,20 @@ def test_catalogue_has_the_nine_services_in_both_languages(app):
     assert visit.nationality_rule == ["YE", "SY"]
     Service.sync_catalogue()
     assert Service.select().count() == 9
+
+
+def test_a_draft_says_what_keeps_it_from_being_sent(resident, other_resident):
+    draft = Draft.create(owner=resident, description="too short")
+    assert draft.problems() == ["service", "person", "description", "documents"]
+    draft.service = Service.get(Service.code == "visit_extension")
+    draft.person = person_of(resident, "Ravi Indian")  # an Indian national: visit extension is YE and SY only
+    draft.description = "x" * 30
+    draft.save()
+    assert draft.problems() == ["eligibility", "documents"]
+    draft.person = person_of(other_resident, "Badr Ali")  # not linked to this account
+    assert draft.problems() == ["person", "documents"]
+    draft.person = person_of(resident, "Yusuf Yemeni")
+    draft.add_file("a.pdf", "application/pdf", minimal_pdf())
+    assert draft.problems() == []
+    draft.description = "x" * 4001
+    assert draft.problems() == ["description"]
