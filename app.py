@@ -10,12 +10,19 @@ from playhouse.db_url import connect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
-from models import ID_TYPE_LABELS, STATUS_LABELS, User, db
-from web import errors, static_files
+from models import ID_TYPE_LABELS, STATUS_LABELS, User, db, mask_mobile
+from web import errors, ratelimit, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import format_day, format_filesize, format_hours, format_moment, nationality_name
 
 LANGUAGES = ("ar", "en")
+# Values seen in tutorials and in this project's own history: a key anyone can read.
+KNOWN_KEYS = {"dev-only-change-me", "dev", "development", "secret", "secret-key", "change-me", "changeme", "test"}
+SECRET_KEY_FILE = "secret_key"  # in instance/, written once by `make run`
+
+
+class ConfigurationError(RuntimeError):
+    """The server must not start this way; the message says what to do."""
 
 
 def select_locale():
@@ -38,7 +45,7 @@ def load_user(user_id):
 def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_mapping(
-        SECRET_KEY="dev-only-change-me",
+        SECRET_KEY=None,  # FLASK_SECRET_KEY, or instance/secret_key (see require_secret_key)
         DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "tawasul.sqlite"),
         MAX_CONTENT_LENGTH=27 * 1024 * 1024,  # five 5 MB files and the form around them
         MAX_DOCUMENTS=5,
@@ -53,8 +60,10 @@ def create_app(test_config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PROXY_COUNT=0,
-        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_STORAGE_URI="database://",  # shared by every worker; redis://... where deployed
         RATELIMIT_LOGIN="10 per minute",
+        RATELIMIT_CODES="10 per 10 minutes",  # sign-up and reset: numbers asked, codes checked
+        SESSION_REDIS_URL=None,  # sessions in Redis instead of the database
         RATELIMIT_HEADERS_ENABLED=False,
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
@@ -68,6 +77,7 @@ def create_app(test_config=None):
     else:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    require_secret_key(app)
 
     if app.config["PROXY_COUNT"]:  # behind a TLS proxy: real client address and scheme
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
@@ -77,6 +87,7 @@ def create_app(test_config=None):
     app.before_request(connect_db)
     app.teardown_request(close_db)
 
+    sessions.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)
     csrf.init_app(app)
@@ -96,6 +107,22 @@ def create_app(test_config=None):
                                   format_date=format_date)
     cli.init_app(app)
     return app
+
+
+def require_secret_key(app):
+    """The key that signs CSRF tokens and keys the code hashes: FLASK_SECRET_KEY, or
+    the file `make run` writes once in instance/. Without one, or with a known
+    development value, the server refuses to start."""
+    path = os.path.join(app.instance_path, SECRET_KEY_FILE)
+    if not app.config.get("SECRET_KEY") and os.path.exists(path):
+        with open(path, encoding="utf-8") as file:
+            app.config["SECRET_KEY"] = file.read().strip()
+    key = app.config.get("SECRET_KEY") or ""
+    if key in KNOWN_KEYS or len(key) < 32:
+        raise ConfigurationError(
+            "Tawasul needs a secret key of at least 32 random characters that nobody else knows: "
+            f"set FLASK_SECRET_KEY, or write one to {path} (`make run` does it once). "
+            "Refusing to start with " + ("a known development value." if key else "none."))
 
 
 def register_blueprints(app):
@@ -137,7 +164,7 @@ def close_db(exc):
 def template_globals():
     locale = get_locale()
     return dict(locale=locale, lang=locale.language, status_labels=STATUS_LABELS,
-                id_type_labels=ID_TYPE_LABELS, languages=LANGUAGES)
+                id_type_labels=ID_TYPE_LABELS, languages=LANGUAGES, mask_mobile=mask_mobile)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -8,6 +8,7 @@ compressed), a repeat visit with a warm cache, and one unchanged poll. With
 """
 import argparse
 import os
+import secrets
 import socket
 import sys
 import tempfile
@@ -29,7 +30,7 @@ DESKTOP = dict(viewport={"width": 1280, "height": 800})
 
 def serve(poll_seconds):
     path = os.path.join(tempfile.mkdtemp(), "bench.sqlite")
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench",
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": secrets.token_hex(32),
                       "STATUS_POLL_SECONDS": poll_seconds})
     with db.connection_context():
         upgrade()

@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -123,7 +124,7 @@ def main():
         url = "sqlite:///" + os.path.join(tempfile.gettempdir(), f"tawasul-bench-{args.rows}.sqlite")
     else:
         url = postgres_url(args.pg_url, args.drop)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32), "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False})
     with db.connection_context():
         upgrade()

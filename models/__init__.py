@@ -4,7 +4,9 @@
 - rules.py      pure rules, no database: digits, Luhn, identity and request numbers,
                 working days, what an uploaded file really is
 - base.py       the database handle, BaseModel, a stored file's columns
-- users.py      accounts and the registry of linked persons
+- users.py      accounts and the registry of linked persons (with their mobiles)
+- identity.py   sessions, sign-in failures, one-time codes, recovery codes, rate-limit counters
+- notices.py    the outbox of SMS notices
 - catalogue.py  services and ready-made reasons (their data: catalogue_data.py)
 - deadlines.py  public and directorate holidays, the seven-working-day due date
 - drafts.py     requests being written, with their files
@@ -30,6 +32,16 @@ from models.drafts import (
                           DraftFile,
                           TooManyDrafts,
 )
+from models.identity import (
+                          SIGN_IN_TRIES,
+                          CodeNotSent,
+                          LimitCounter,
+                          OneTimeCode,
+                          RecoveryCode,
+                          SignInFailure,
+                          WebSession,
+)
+from models.notices import Notice
 from models.rules import (
                           ID_TYPE_LABELS,
                           ID_TYPES,
@@ -37,18 +49,21 @@ from models.rules import (
                           InvalidNumber,
                           add_working_days,
                           clean_filename,
+                          is_common_password,
                           luhn_digit,
                           luhn_valid,
+                          mask_mobile,
                           new_request_number,
                           normalize_digits,
                           parse_id_number,
+                          parse_mobile,
                           parse_request_number,
                           sniff,
                           working_days_between,
 )
 from models.schema import status as schema_status
 from models.schema import upgrade
-from models.users import LOCKOUT_ATTEMPTS, LOCKOUT_MINUTES, ROLES, STAFF_ROLES, Person, User, UsernameTaken
+from models.users import ROLES, STAFF_ROLES, Person, User, UsernameTaken
 from models.workflow import (
                           ACCEPTED,
                           FINAL_STATUSES,
@@ -68,17 +83,21 @@ from models.workflow import (
                           remove_day_off,
 )
 
-MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile]
+MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
+          WebSession, SignInFailure, OneTimeCode, RecoveryCode, LimitCounter, Notice]
 
 __all__ = [
-    "ACCEPTED", "DESCRIPTION_MAX", "DESCRIPTION_MIN", "DRAFT_MAX_AGE_DAYS", "FINAL_STATUSES", "ID_TYPES",
-    "ID_TYPE_LABELS", "LOCKOUT_ATTEMPTS", "LOCKOUT_MINUTES", "MAX_DRAFTS_PER_OWNER", "MODELS", "OPEN_STATUSES",
-    "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED", "REVIEW_WORKING_DAYS", "RIYADH", "ROLES",
-    "STAFF_ROLES", "STATUSES", "STATUS_LABELS", "TRANSITIONS", "UNDER_REVIEW", "ActionRefused", "Audit",
-    "BaseModel", "Document", "Draft", "DraftFile", "Event", "Holiday", "InvalidNumber", "Person", "Reason",
-    "Service", "ServiceRequest", "StoredFile", "TooManyDrafts", "User", "UsernameTaken", "add_day_off",
-    "add_working_days", "clean_filename", "days_off", "db", "due_date", "luhn_digit", "luhn_valid",
-    "new_request_number", "normalize_digits", "parse_id_number", "parse_request_number", "public_holidays",
-    "remove_day_off", "riyadh_date", "riyadh_today", "schema_status", "sniff", "sync_catalogues", "upgrade",
-    "utcnow", "working_days_between", "write_transaction",
+    "ACCEPTED", "ActionRefused", "Audit", "BaseModel", "CodeNotSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
+    "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "Holiday", "ID_TYPES",
+    "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "Notice",
+    "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
+    "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Reason", "RecoveryCode", "SIGN_IN_TRIES", "STAFF_ROLES",
+    "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",
+    "TooManyDrafts", "UNDER_REVIEW", "User", "UsernameTaken", "WebSession", "add_day_off",
+    "add_working_days", "clean_filename", "days_off", "db", "due_date", "is_common_password",
+    "luhn_digit", "luhn_valid",
+    "mask_mobile", "new_request_number", "normalize_digits", "parse_id_number", "parse_mobile",
+    "parse_request_number", "public_holidays", "remove_day_off", "riyadh_date", "riyadh_today",
+    "schema_status", "sniff", "sync_catalogues", "upgrade", "utcnow", "working_days_between",
+    "write_transaction",
 ]

@@ -1,6 +1,7 @@
 """Pure domain rules, no database: digits, Luhn check digits, identity and request
 numbers, working days, and what an uploaded file really is."""
 import datetime as dt
+import functools
 import os
 import re
 import secrets
@@ -96,6 +97,38 @@ def parse_id_number(raw):
     if number[0] in "12" and not luhn_valid(number):
         raise InvalidNumber(_l("This identity number is not valid: check each digit again."))
     return number
+
+
+def parse_mobile(raw):
+    """A Saudi mobile number (05XXXXXXXX, 5XXXXXXXX, +9665XXXXXXXX or 009665XXXXXXXX)
+    in E.164 (+9665XXXXXXXX), or raise InvalidNumber saying what is wrong."""
+    number = normalize_digits(raw).replace("(", "").replace(")", "")
+    if not number:
+        raise InvalidNumber(_l("Enter the mobile number."))
+    national = re.sub(r"^(\+966|00966|966|0)", "", number)
+    if not re.fullmatch(r"5[0-9]{8}", national):
+        raise InvalidNumber(_l("A Saudi mobile number looks like 05XXXXXXXX (10 digits starting with 05)."))
+    return "+966" + national
+
+
+@functools.cache
+def common_passwords():
+    """The 30,000 most common passwords (zxcvbn's list, from leaked password sets)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_common_password(password):
+    """True for a password on the common list (ignoring case and trailing digits
+    or punctuation) or one character repeated: the first guesses of any attacker."""
+    lowered = password.lower()
+    stem = lowered.rstrip("0123456789!@#$%^&*.?")
+    return len(set(lowered)) <= 2 or len(stem) < 3 or lowered in common_passwords() or stem in common_passwords()
+
+
+def mask_mobile(mobile):
+    """+966512345634 shown as +966 5• ••• ••34: enough to recognise, too little to use."""
+    return f"{mobile[:4]} {mobile[4]}• ••• ••{mobile[-2:]}"
 
 
 REQUEST_NUMBER_LENGTH = 9

@@ -1,18 +1,18 @@
 """Accounts (residents and staff) and the registry of persons linked to them."""
 import datetime as dt
+import hmac
 
+import pyotp
 from flask_login import UserMixin
 from peewee import BooleanField, CharField, DateTimeField, IntegerField, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import BaseModel, db, write_transaction
+from models.base import BaseModel, db
 from models.clock import utcnow
 from models.rules import ID_TYPES
 
 ROLES = ("resident", "officer", "supervisor")
 STAFF_ROLES = ("officer", "supervisor")
-LOCKOUT_ATTEMPTS = 5
-LOCKOUT_MINUTES = 15
 
 
 class UsernameTaken(ValueError):
@@ -26,8 +26,9 @@ class User(UserMixin, BaseModel):
     id_number = CharField(max_length=10, null=True, unique=True)  # staff have none
     role = CharField(max_length=20, default="resident")
     locale = CharField(max_length=5, null=True)
-    failed_logins = IntegerField(default=0)
-    locked_until = DateTimeField(null=True)
+    mobile = CharField(max_length=13, null=True)  # E.164, proven by a code at sign-up
+    totp_secret = CharField(max_length=32, null=True)  # staff: the second factor
+    totp_last_step = IntegerField(null=True)  # the last time step used: a code works once
     disabled = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
 
@@ -46,26 +47,51 @@ class User(UserMixin, BaseModel):
         return check_password_hash(self.password_hash, password)
 
     @classmethod
-    def register(cls, username, full_name, id_number, nationality, password, locale=None):
-        """A resident's account and their own entry in the registry, together;
+    def register(cls, username, person, password, locale=None):
+        """A resident's account for the registry entry `person` (its mobile already
+        proven by a one-time code) and their own row in the registry, together;
         raises UsernameTaken when someone took the name a moment ago."""
-        user = cls(username=username, full_name=full_name.strip(), id_number=id_number, locale=locale)
+        user = cls(username=username, full_name=person.name, id_number=person.id_number,
+                   mobile=person.mobile, locale=locale)
         user.set_password(password)
         try:
             with db.atomic():
                 user.save()
-                Person.get_or_create(sponsor_id_number=id_number, id_number=id_number,
-                                     defaults=dict(name=user.full_name, nationality=nationality))
+                Person.get_or_create(sponsor_id_number=person.id_number, id_number=person.id_number,
+                                     defaults=dict(name=person.name, nationality=person.nationality,
+                                                   mobile=person.mobile))
         except IntegrityError:
             raise UsernameTaken(username) from None
         return user
 
     @classmethod
     def create_staff(cls, username, role, full_name, password):
-        user = cls(username=username, full_name=full_name or username, role=role)
+        """A staff account with its second factor (a new TOTP secret)."""
+        user = cls(username=username, full_name=full_name or username, role=role,
+                   totp_secret=pyotp.random_base32())
         user.set_password(password)
         user.save()
         return user
+
+    def totp(self):
+        return pyotp.TOTP(self.totp_secret)
+
+    def verify_totp(self, code):
+        """True for the current code (or the one before or after it, for a slow
+        clock); each code works once, even when two tries race."""
+        if not self.totp_secret:
+            return False
+        cls, totp = type(self), self.totp()
+        now = utcnow().replace(tzinfo=dt.UTC)
+        for step in sorted({totp.timecode(now) + drift for drift in (-1, 0, 1)}):
+            if hmac.compare_digest(totp.generate_otp(step), (code or "").strip()):
+                return cls.update(totp_last_step=step).where(
+                    (cls.id == self.id) & (cls.totp_last_step.is_null() | (cls.totp_last_step < step))
+                ).execute() == 1
+        return False
+
+    def change_password(self, password):
+        type(self).update(password_hash=generate_password_hash(password)).where(type(self).id == self.id).execute()
 
     @classmethod
     def staff_named(cls, username):
@@ -75,27 +101,6 @@ class User(UserMixin, BaseModel):
         """No more sign-in; open sessions stop at their next request (user loader)."""
         type(self).update(disabled=True).where(type(self).id == self.id).execute()
 
-    def locked_minutes_left(self, now=None):
-        """Minutes (rounded up) until a lockout ends, or 0 when not locked."""
-        now = now or utcnow()
-        if not self.locked_until or self.locked_until <= now:
-            return 0
-        return -(-(self.locked_until - now).seconds // 60) or 1
-
-    @classmethod
-    def record_failed_login(cls, user_id):
-        """Count a failure in the database (so it holds across app processes); the
-        attempt that reaches the limit locks the account and restarts the count."""
-        with write_transaction():
-            cls.update(failed_logins=cls.failed_logins + 1).where(cls.id == user_id).execute()
-            cls.update(failed_logins=0,
-                       locked_until=utcnow() + dt.timedelta(minutes=LOCKOUT_MINUTES)).where(
-                (cls.id == user_id) & (cls.failed_logins >= LOCKOUT_ATTEMPTS)).execute()
-
-    @classmethod
-    def record_login(cls, user_id):
-        cls.update(failed_logins=0, locked_until=None).where(cls.id == user_id).execute()
-
 
 class Person(BaseModel):
     """Someone an account may file for: the account owner (sponsor == self) and the
@@ -104,6 +109,7 @@ class Person(BaseModel):
     id_number = CharField(max_length=10, index=True)
     name = CharField(max_length=120)
     nationality = CharField(max_length=2)  # ISO 3166-1 alpha-2
+    mobile = CharField(max_length=13, null=True)  # E.164, as the registry holds it
 
     class Meta:
         indexes = ((("sponsor_id_number", "id_number"), True),)
@@ -118,6 +124,13 @@ class Person(BaseModel):
         is_self = cls.id_number == user.id_number
         return (cls.select().where(cls.sponsor_id_number == user.id_number)
                 .order_by(is_self.desc(), cls.name))
+
+    @classmethod
+    def with_mobile(cls, id_number):
+        """The registry's entry for this number that carries a mobile, or None: only
+        such a person can prove who they are with a code."""
+        return (cls.select().where((cls.id_number == id_number) & cls.mobile.is_null(False))
+                .order_by((cls.sponsor_id_number == id_number).desc(), cls.id).first())
 
     @classmethod
     def linked_by_number(cls, user, id_number):

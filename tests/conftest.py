@@ -10,7 +10,14 @@ from werkzeug.serving import make_server
 from app import create_app
 from models import MODELS, Person, db, upgrade
 from models.schema import HISTORY_TABLE
-from tests.factories import PASSWORD, id_number, make_resident, make_user, submit_request  # noqa: F401
+from tests.factories import (  # noqa: F401
+    PASSWORD,
+    TEST_SECRET_KEY,
+    id_number,
+    make_resident,
+    make_user,
+    submit_request,
+)
 
 PG_URL = os.environ.get("TAWASUL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TAWASUL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -47,7 +54,7 @@ def need_service(name, port):
 
 
 def make_app(url, **extra):
-    config = dict(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="test", DATABASE_URL=url,
+    config = dict(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY=TEST_SECRET_KEY, DATABASE_URL=url,
                   RATELIMIT_ENABLED=False)
     config.update(extra)
     app = create_app(config)

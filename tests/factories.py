@@ -1,8 +1,11 @@
 """Test factories: valid identity numbers, a small real PDF, users, residents with
 linked persons, and requests filed through the same draft -> submit path as the web."""
+import secrets
+
 from models import Draft, Person, Service, ServiceRequest, User, db, luhn_digit
 
 PASSWORD = "correct-horse-42"
+TEST_SECRET_KEY = secrets.token_urlsafe(32)  # a new one per run, as a real deployment's is its own
 
 
 def id_number(prefix, body):

@@ -7,12 +7,14 @@ from peewee import IntegrityError, PostgresqlDatabase, SqliteDatabase
 from app import create_app
 from models import Draft, db
 from tests.conftest import make_app
+from tests.factories import TEST_SECRET_KEY
 
 
 def test_config_from_test_mapping(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"})
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite",
+                      "SECRET_KEY": TEST_SECRET_KEY})
     assert app.testing
-    assert not create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/y.sqlite"}).testing
+    assert not create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/y.sqlite", "SECRET_KEY": TEST_SECRET_KEY}).testing
 
 
 def on_sqlite(app):

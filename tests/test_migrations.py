@@ -30,7 +30,7 @@ from models import Audit, Document, Draft, DraftFile, Event, Holiday, ServiceReq
 from models.catalogue_data import SERVICE_CATALOGUE
 from models.schema import HISTORY_TABLE, runner, status
 from tests.conftest import PG_URL
-from tests.factories import PASSWORD, id_number, minimal_pdf
+from tests.factories import PASSWORD, TEST_SECRET_KEY, id_number, minimal_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIGRATIONS = ["0001_initial", "0002_draft_owner_index"]
@@ -110,7 +110,7 @@ def create_822baa7(engine, url, with_data=True):
 
 def open_app(url):
     """The current app on `url`, without upgrading it (tests.conftest.make_app would)."""
-    return create_app(dict(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="test", DATABASE_URL=url,
+    return create_app(dict(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY=TEST_SECRET_KEY, DATABASE_URL=url,
                            RATELIMIT_ENABLED=False))
 
 

@@ -1,13 +1,12 @@
-"""The sign-up and sign-in forms."""
-import re
-
+"""The forms of sign-up, sign-in, the second factor, password reset and the account
+page. Password rules follow OWASP ASVS V2.1: at least 10 characters, not a common
+password, no composition rules."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from models import InvalidNumber, User, parse_id_number
-from web.formatting import nationality_choices
+from models import InvalidNumber, User, is_common_password, normalize_digits, parse_id_number
 
 
 def validate_id_number(form, field):
@@ -15,49 +14,72 @@ def validate_id_number(form, field):
         field.data = parse_id_number(field.data)
     except InvalidNumber as error:
         raise ValidationError(str(error)) from None
+    if field.data[0] in "34":
+        raise ValidationError(
+            _l("An account is opened with a national ID or an iqama number, not a border number."))
 
 
-def validate_password_rules(form, field):
+def validate_code(form, field):
+    field.data = normalize_digits(field.data)
+    if len(field.data) != 6 or not field.data.isascii() or not field.data.isdigit():
+        raise ValidationError(_l("The code has 6 digits."))
+
+
+def validate_new_password(form, field):
     password = field.data or ""
-    if not (re.search(r"[^\W\d_]", password) and re.search(r"\d", password)):
-        raise ValidationError(_l("Use letters and at least one digit in the password."))
-    if form.username.data and form.username.data.lower() in password.lower():
-        raise ValidationError(_l("The password must not contain the username."))
+    username = getattr(form, "username", None)
+    if is_common_password(password) or (username and username.data and username.data.lower() in password.lower()):
+        raise ValidationError(_l("This password is too easy to guess: choose a longer, less common one."))
 
 
-class RegisterForm(FlaskForm):
+def code_field():
+    return StringField(_l("The code from the SMS"), validators=[DataRequired(_l("Enter the code from the SMS.")),
+                                                                 validate_code])
+
+
+def new_password_fields():
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Choose a password.")),
+        Length(10, 200, _l("The password needs at least 10 characters.")), validate_new_password])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        EqualTo("password", _l("The two passwords are not the same."))])
+    return password, confirm
+
+
+class IdentityForm(FlaskForm):
+    """The first step of sign-up and of a password reset."""
+    id_number = StringField(_l("Your identity number (national ID or iqama)"), validators=[validate_id_number])
+
+
+class NewAccountForm(FlaskForm):
+    code = code_field()
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Choose a username.")),
         Length(3, 40, _l("A username has 3 to 40 characters.")),
         Regexp(r"^[A-Za-z0-9_.-]+$",
                message=_l("Use Latin letters, digits, dot, dash or underscore in the username."))])
-    full_name = StringField(_l("Full name"), validators=[
-        DataRequired(_l("Enter your full name.")), Length(max=120, message=_l("At most 120 characters."))])
-    id_number = StringField(_l("Your identity number (national ID or iqama)"),
-                            validators=[validate_id_number])
-    nationality = SelectField(_l("Nationality"), default="SA")
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Choose a password.")),
-        Length(10, 200, _l("The password needs at least 10 characters.")), validate_password_rules])
-    confirm = PasswordField(_l("Repeat the password"), validators=[
-        EqualTo("password", _l("The two passwords are not the same."))])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.nationality.choices = nationality_choices()
+    password, confirm = new_password_fields()
 
     def validate_username(self, field):
         if User.get_or_none(User.username == field.data):
             raise ValidationError(_l("This username is taken; choose another."))
 
-    def validate_id_number(self, field):
-        if field.data and field.data[0] in "34":
-            raise ValidationError(
-                _l("An account is opened with a national ID or an iqama number, not a border number."))
-        if field.data and User.get_or_none(User.id_number == field.data):
-            raise ValidationError(_l("An account already exists for this identity number. Sign in instead."))
+
+class NewPasswordForm(FlaskForm):
+    code = code_field()
+    password, confirm = new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password."))])
+    password, confirm = new_password_fields()
 
 
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("The code from your authenticator app, or a recovery code"),
+                       validators=[DataRequired(_l("Enter the code.")), Length(max=20, message=_l("Enter the code."))])

@@ -1,0 +1,211 @@
+"""Sessions kept on the server. The cookie holds only a random token; the data (the
+signed-in account, the CSRF token, the language) lives in the database, or in Redis
+when SESSION_REDIS_URL is set, under the token's hash. So signing out really ends a
+session, an account's sessions can all be ended at once, and a cookie forged with a
+leaked secret key opens nothing.
+
+Every session ends 12 hours after sign-in; a staff session also after 30 minutes
+without an action (polls do not count as actions)."""
+import datetime as dt
+import hashlib
+import re
+import secrets
+
+from flask import current_app, request
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from models import WebSession, utcnow
+
+LIFETIME = dt.timedelta(hours=12)
+STAFF_IDLE = dt.timedelta(minutes=30)
+TOUCH_EVERY = dt.timedelta(minutes=1)  # seen_at is written at most this often
+TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+serializer = TaggedJSONSerializer()
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    def __init__(self, data=None, token=None, created_at=None, seen_at=None):
+        def on_update(self):
+            self.modified = True
+            self.accessed = True
+        super().__init__(data, on_update)
+        self.token = token
+        self.created_at = created_at
+        self.seen_at = seen_at
+        self.modified = False
+        self.rotate = False
+
+    def regenerate(self):
+        """A new token at sign-in: a token seen before it (session fixation) is dead."""
+        self.rotate = True
+        self.modified = True
+
+    def expired(self, now):
+        if now - self.created_at > LIFETIME:
+            return True
+        return bool(self.get("_staff")) and now - self.seen_at > STAFF_IDLE
+
+
+def is_poll():
+    """A page refreshing itself (the status panel, the queue), not a person acting."""
+    return "X-Shown-Version" in request.headers
+
+
+class ServerSessionInterface(SessionInterface):
+    def __init__(self, store):
+        self.store = store
+
+    def open_session(self, app, request):
+        token = request.cookies.get(self.get_cookie_name(app), "")
+        if not TOKEN.fullmatch(token):
+            return ServerSession()
+        record = self.store.load(token_hash(token))
+        if record is None:
+            return ServerSession()
+        data, created_at, seen_at = record
+        session = ServerSession(serializer.loads(data), token, created_at, seen_at)
+        if session.expired(utcnow()):
+            self.store.delete(token_hash(token))
+            return ServerSession()
+        return session
+
+    def save_session(self, app, session, response):
+        name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
+        if session.accessed:
+            response.vary.add("Cookie")
+        if session.token and (session.rotate or not session):
+            self.store.delete(token_hash(session.token))
+            if not session:
+                response.delete_cookie(name, domain=domain, path=path)
+                return
+            session.token = None
+        now = utcnow()
+        if session.token is None:
+            if not session:
+                return
+            session.token = secrets.token_urlsafe(32)
+            self.store.save(token_hash(session.token), self.dumps(session), user_id(session), now, now)
+            response.set_cookie(name, session.token, domain=domain, path=path,
+                                httponly=self.get_cookie_httponly(app), secure=self.get_cookie_secure(app),
+                                samesite=self.get_cookie_samesite(app))
+        elif session.modified:
+            self.store.save(token_hash(session.token), self.dumps(session), user_id(session),
+                            session.created_at, now)
+        elif now - session.seen_at > TOUCH_EVERY and not is_poll():
+            self.store.touch(token_hash(session.token), now)
+
+    @staticmethod
+    def dumps(session):
+        return serializer.dumps(dict(session))
+
+
+def user_id(session):
+    value = session.get("_user_id")
+    return int(value) if value else None
+
+
+class DatabaseStore:
+    """Sessions in the `websession` table of the app's database."""
+
+    def load(self, key):
+        row = (WebSession.select(WebSession.data, WebSession.created_at, WebSession.seen_at)
+               .where(WebSession.token_hash == key).tuples().first())
+        return row
+
+    def save(self, key, data, user, created_at, seen_at):
+        WebSession.insert(token_hash=key, data=data, user=user, created_at=created_at, seen_at=seen_at) \
+            .on_conflict(conflict_target=[WebSession.token_hash],
+                         update={WebSession.data: data, WebSession.user: user,
+                                 WebSession.seen_at: seen_at}).execute()
+
+    def touch(self, key, seen_at):
+        WebSession.update(seen_at=seen_at).where(WebSession.token_hash == key).execute()
+
+    def delete(self, key):
+        WebSession.delete().where(WebSession.token_hash == key).execute()
+
+    def end_all_of(self, user, keep=None):
+        return WebSession.end_all_of(user, keep_token_hash=keep)
+
+    def purge(self, now):
+        """Rows of sessions that have expired (flask sessions purge)."""
+        return WebSession.delete().where(WebSession.created_at < now - LIFETIME).execute()
+
+
+class RedisStore:
+    """Sessions in Redis: one hash per session, expiring with it, and a set of each
+    account's sessions so they can all be ended at once."""
+
+    def __init__(self, url, prefix="tawasul:"):
+        import redis
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = prefix
+
+    def _key(self, key):
+        return f"{self.prefix}session:{key}"
+
+    def _account(self, user):
+        return f"{self.prefix}account-sessions:{user}"
+
+    def load(self, key):
+        found = self.redis.hgetall(self._key(key))
+        if not found:
+            return None
+        return (found[b"data"].decode(), dt.datetime.fromisoformat(found[b"created_at"].decode()),
+                dt.datetime.fromisoformat(found[b"seen_at"].decode()))
+
+    def save(self, key, data, user, created_at, seen_at):
+        pipe = self.redis.pipeline()
+        pipe.hset(self._key(key), mapping=dict(data=data, created_at=created_at.isoformat(),
+                                               seen_at=seen_at.isoformat(), user=user or ""))
+        pipe.expire(self._key(key), int(LIFETIME.total_seconds()))
+        if user:
+            pipe.sadd(self._account(user), key)
+            pipe.expire(self._account(user), int(LIFETIME.total_seconds()))
+        pipe.execute()
+
+    def touch(self, key, seen_at):
+        self.redis.hset(self._key(key), "seen_at", seen_at.isoformat())
+
+    def delete(self, key):
+        user = self.redis.hget(self._key(key), "user")
+        pipe = self.redis.pipeline()
+        pipe.delete(self._key(key))
+        if user:
+            pipe.srem(self._account(user.decode()), key)
+        pipe.execute()
+
+    def end_all_of(self, user, keep=None):
+        keys = [k.decode() for k in self.redis.smembers(self._account(user)) if k.decode() != keep]
+        pipe = self.redis.pipeline()
+        for key in keys:
+            pipe.delete(self._key(key))
+            pipe.srem(self._account(user), key)
+        pipe.execute()
+        return len(keys)
+
+    def purge(self, now):
+        return 0  # Redis expires them itself
+
+
+def init_app(app):
+    url = app.config.get("SESSION_REDIS_URL")
+    app.session_interface = ServerSessionInterface(RedisStore(url) if url else DatabaseStore())
+
+
+def end_sessions_of(user, keep_current=False):
+    """End every session of `user` (a User or its id), here and on every server;
+    keep_current spares the session of this request (a password change)."""
+    interface = current_app.session_interface
+    keep = None
+    if keep_current:
+        from flask import session
+        keep = token_hash(session.token) if session.token else None
+    return interface.store.end_all_of(getattr(user, "id", user), keep=keep)
+
