@@ -16,6 +16,8 @@ from tests.factories import (  # noqa: F401
     id_number,
     make_resident,
     make_user,
+    second_factor_code,
+    sign_in_client,
     submit_request,
 )
 
@@ -113,7 +115,7 @@ class AuthActions:
         self.client = client
 
     def login(self, username="amal", password=PASSWORD):
-        return self.client.post("/auth/login", data={"username": username, "password": password})
+        return sign_in_client(self.client, username, password)
 
     def logout(self):
         return self.client.post("/auth/logout")
@@ -196,4 +198,8 @@ def sign_in(page, live, username="amal", lands_on="/requests/"):
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("main button")
+    if lands_on.startswith("/staff"):  # staff: the second step, a code from the authenticator app
+        page.wait_for_url(f"{live}/auth/login/code**")
+        page.fill("#code", second_factor_code(username))
+        page.click("main button")
     page.wait_for_url(f"{live}{lands_on}")

@@ -1,8 +1,24 @@
 """Test factories: valid identity numbers, a small real PDF, users, residents with
 linked persons, and requests filed through the same draft -> submit path as the web."""
+import datetime as dt
+import re
 import secrets
 
-from models import Draft, Person, Service, ServiceRequest, User, db, luhn_digit
+import pyotp
+
+from models import (
+    STAFF_ROLES,
+    Draft,
+    Notice,
+    Person,
+    RecoveryCode,
+    Service,
+    ServiceRequest,
+    User,
+    db,
+    luhn_digit,
+    utcnow,
+)
 
 PASSWORD = "correct-horse-42"
 TEST_SECRET_KEY = secrets.token_urlsafe(32)  # a new one per run, as a real deployment's is its own
@@ -35,7 +51,9 @@ def minimal_pdf(text="Tawasul document"):
 
 
 def make_user(username, number, role="resident", full_name="Amal Saad"):
-    user = User(username=username, full_name=full_name, id_number=number, role=role)
+    """An account; staff get a second factor (a TOTP secret), as `flask staff create` gives."""
+    user = User(username=username, full_name=full_name, id_number=number, role=role,
+                totp_secret=pyotp.random_base32() if role in STAFF_ROLES else None)
     user.set_password(PASSWORD)
     user.save()
     return user
@@ -66,3 +84,44 @@ def submit_request(user, person_name="Amal Saad", service="passport", files=1):
         for index in range(files):
             draft.add_file(f"doc{index}.pdf", "application/pdf", minimal_pdf(f"doc {index}"))
         return ServiceRequest.submit(draft)
+
+
+def registry_entry(name="Nora Fahad", number=None, mobile="+966551234567", nationality="SA", sponsor=None):
+    """A person the registry holds, with a mobile, who has no account yet."""
+    number = number or id_number(1, 10000000)
+    with db.connection_context():
+        return Person.create(sponsor_id_number=sponsor or number, id_number=number, name=name,
+                             nationality=nationality, mobile=mobile)
+
+
+def last_sms(to):
+    """The text of the latest notice queued for the mobile `to`."""
+    with db.connection_context():
+        notice = Notice.select().where(Notice.to == to).order_by(Notice.id.desc()).first()
+        return notice.text if notice else None
+
+
+def code_in(text):
+    found = re.search(r"\b[0-9]{6}\b", text or "")
+    return found.group(0) if found else None
+
+
+def second_factor_code(username):
+    """A code the staff member's app would show that has not been used yet: the
+    current step or its neighbours (verify_totp accepts them), else a recovery code."""
+    with db.connection_context():
+        user = User.get(User.username == username)
+        totp = pyotp.TOTP(user.totp_secret)
+        now = totp.timecode(utcnow().replace(tzinfo=dt.UTC))
+        for step in (now - 1, now, now + 1):
+            if user.totp_last_step is None or step > user.totp_last_step:
+                return totp.generate_otp(step)
+        return RecoveryCode.replace_for(user)[0]
+
+
+def sign_in_client(client, username, password=PASSWORD):
+    """Sign a test client in, with the second step for staff; the last response."""
+    response = client.post("/auth/login", data={"username": username, "password": password})
+    if response.status_code == 303 and response.headers["Location"].startswith("/auth/login/code"):
+        response = client.post(response.headers["Location"], data={"code": second_factor_code(username)})
+    return response

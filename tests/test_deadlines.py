@@ -30,7 +30,7 @@ from models import (
     working_days_between,
 )
 from models.deadlines import holiday_list
-from tests.factories import PASSWORD, make_user, submit_request
+from tests.factories import make_user, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 D = dt.date
@@ -225,7 +225,7 @@ def queue_row(html, number):
 
 def queue_page(app, query=""):
     client = app.test_client()
-    assert client.post("/auth/login", data={"username": "noura", "password": PASSWORD}).status_code == 303
+    assert sign_in_client(client, "noura").status_code == 303
     response = client.get("/staff/" + query, headers=EN)
     assert response.status_code == 200
     return response.get_data(as_text=True)

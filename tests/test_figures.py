@@ -5,7 +5,7 @@ import io
 import pytest
 
 from models import ACCEPTED, REJECTED, RETURNED, RIYADH, Service, ServiceRequest
-from tests.factories import PASSWORD, make_user, submit_request
+from tests.factories import make_user, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 START, END = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
@@ -47,7 +47,7 @@ def known(resident, time_machine):
 
 def figures_client(app):
     client = app.test_client()
-    client.post("/auth/login", data={"username": "noura", "password": PASSWORD})
+    sign_in_client(client, "noura")
     return client
 
 

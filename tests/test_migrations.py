@@ -21,6 +21,7 @@ import re
 from contextlib import closing
 from pathlib import Path
 
+import pyotp
 import pytest
 from peewee import DatabaseError
 from werkzeug.security import generate_password_hash
@@ -30,10 +31,10 @@ from models import Audit, Document, Draft, DraftFile, Event, Holiday, ServiceReq
 from models.catalogue_data import SERVICE_CATALOGUE
 from models.schema import HISTORY_TABLE, runner, status
 from tests.conftest import PG_URL
-from tests.factories import PASSWORD, TEST_SECRET_KEY, id_number, minimal_pdf
+from tests.factories import PASSWORD, TEST_SECRET_KEY, id_number, minimal_pdf, sign_in_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
-MIGRATIONS = ["0001_initial", "0002_draft_owner_index"]
+MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity"]
 OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest", "event", "audit",
               "document", "draft", "draftfile"]
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py
@@ -265,9 +266,14 @@ def without_catalogue(tables):
 
 
 def expected_after_upgrade(before):
-    """The only change an upgrade makes to 822baa7's rows: open deadlines follow the
-    current calendar (version + 1, so open pages refresh)."""
+    """The only changes an upgrade makes to 822baa7's rows: open deadlines follow the
+    current calendar (version + 1, so open pages refresh), and 0003's columns."""
     expected = without_catalogue(before)
+    for row in expected["user"].values():  # 0003: the lock moved to sign_in_failure; mobiles, second factors
+        del row["failed_logins"], row["locked_until"]
+        row.update(mobile=None, totp_secret=None, totp_last_step=None)
+    for row in expected["person"].values():
+        row.update(mobile=None)
     for row in expected["servicerequest"].values():
         if row["number"] == LATE_NO:
             row.update(due_on=LATE_DUE_NOW, version=row["version"] + 1)
@@ -389,7 +395,7 @@ def test_current_models_read_the_old_timelines_documents_drafts_and_holidays(upg
 
 
 def sign_in(client, username):
-    response = client.post("/auth/login", data={"username": username, "password": PASSWORD})
+    response = sign_in_client(client, username)
     assert response.status_code == 303, response.text
 
 
@@ -404,6 +410,8 @@ def test_resident_and_officer_work_on_old_requests(upgraded):
     assert resident.get(f"/requests/{REVIEW_NO}/documents/{document_id}").data == PDF
 
     officer = app.test_client()
+    with db.connection_context():  # staff from before 0003 are given a second factor first
+        User.update(totp_secret=pyotp.random_base32()).where(User.username == "noura").execute()
     sign_in(officer, "noura")
     page = officer.get(f"/staff/requests/{REVIEW_NO}")
     assert page.status_code == 200 and NOTE in page.text

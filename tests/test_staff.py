@@ -23,7 +23,7 @@ from models import (
     utcnow,
 )
 from tests.conftest import HX
-from tests.factories import PASSWORD, make_user, minimal_pdf, submit_request
+from tests.factories import PASSWORD, make_user, minimal_pdf, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -45,7 +45,7 @@ def supervisor(app):
 
 def as_user(app, username):
     client = app.test_client()
-    assert client.post("/auth/login", data={"username": username, "password": PASSWORD}).status_code == 303
+    assert sign_in_client(client, username).status_code == 303
     return client
 
 
@@ -85,7 +85,7 @@ def test_staff_accounts_are_made_and_disabled_by_command(app, runner):
     salem = User.get(User.username == "salem")
     assert salem.role == "supervisor" and salem.check_password("long-enough-1") and salem.id_number is None
     client = app.test_client()
-    assert client.post("/auth/login", data={"username": "salem", "password": "long-enough-1"}).status_code == 303
+    assert sign_in_client(client, "salem", "long-enough-1").status_code == 303
     assert client.get("/staff/").status_code == 200
     assert runner.invoke(args=["staff", "disable", "salem"]).exit_code == 0
     assert client.get("/staff/").status_code == 302  # the open session stops working
