@@ -42,8 +42,8 @@ def load_user(user_id):
     return user if user and user.is_active else None
 
 
-def create_app(test_config=None):
-    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+def create_app(test_config=None, instance_path=None):
+    app = Flask(__name__, instance_relative_config=True, static_folder=None, instance_path=instance_path)
     app.config.from_mapping(
         SECRET_KEY=None,  # FLASK_SECRET_KEY, or instance/secret_key (see require_secret_key)
         DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "tawasul.sqlite"),

@@ -106,7 +106,7 @@ def code_in(text):
     return found.group(0) if found else None
 
 
-def second_factor_code(username):
+def second_factor_code(username, app=None):
     """A code the staff member's app would show that has not been used yet: the
     current step or its neighbours (verify_totp accepts them), else a recovery code."""
     with db.connection_context():
@@ -116,12 +116,14 @@ def second_factor_code(username):
         for step in (now - 1, now, now + 1):
             if user.totp_last_step is None or step > user.totp_last_step:
                 return totp.generate_otp(step)
-        return RecoveryCode.replace_for(user)[0]
+        with app.app_context():  # the codes are hashed with the app's secret key
+            return RecoveryCode.replace_for(user)[0]
 
 
 def sign_in_client(client, username, password=PASSWORD):
     """Sign a test client in, with the second step for staff; the last response."""
     response = client.post("/auth/login", data={"username": username, "password": password})
     if response.status_code == 303 and response.headers["Location"].startswith("/auth/login/code"):
-        response = client.post(response.headers["Location"], data={"code": second_factor_code(username)})
+        code = second_factor_code(username, client.application)
+        response = client.post(response.headers["Location"], data={"code": code})
     return response
