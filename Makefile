@@ -9,7 +9,7 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 .PHONY: run test lint install translations assets system-packages chromium clean
 
 # Upgrades the schema (migrations) and loads the demo data once, then serves. Ctrl-C stops it.
-run: install
+run: install instance/secret_key
 	$(BIN)/flask --app app init-db --demo
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) "app:create_app()"
 
@@ -30,6 +30,12 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 install: $(VENV)/.app assets translations
+
+# The key that signs CSRF tokens and keys the code hashes: made once, never committed
+# (instance/ is ignored); the server refuses to start without a real one.
+instance/secret_key:
+	mkdir -p instance
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
 
 system-packages:
 	@command -v npm >/dev/null || { $(APT) update && $(APT) install -y npm; }

@@ -61,8 +61,8 @@ def test_arabic_plural_header_is_the_gnu_six_form_rule():
 @pytest.mark.parametrize("count, form", [(0, 0), (1, 1), (2, 2), (3, 3), (11, 4), (100, 5), (102, 5), (111, 4)])
 def test_compiled_arabic_plurals_pick_the_right_form(count, form):
     translations = Translations.load(str(ROOT / "translations"), ["ar"])
-    singular = "Too many wrong passwords: this account is locked. Try again in %(num)d minute."
-    plural = "Too many wrong passwords: this account is locked. Try again in %(num)d minutes."
+    singular = "A code was sent a moment ago. You can ask for another in %(num)d second."
+    plural = "A code was sent a moment ago. You can ask for another in %(num)d seconds."
     entry = catalog("ar")[singular]
     assert translations.ngettext(singular, plural, count) == entry.string[form]
     assert entry.string[1] != entry.string[2] != entry.string[3]  # singular, dual, plural differ

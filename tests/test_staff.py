@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 import threading
 
 import pytest
@@ -23,7 +24,7 @@ from models import (
     utcnow,
 )
 from tests.conftest import HX
-from tests.factories import PASSWORD, make_user, minimal_pdf, sign_in_client, submit_request
+from tests.factories import PASSWORD, make_user, minimal_pdf, second_factor_code, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -91,7 +92,7 @@ def test_staff_accounts_are_made_and_disabled_by_command(app, runner):
     assert client.get("/staff/").status_code == 302  # the open session stops working
     response = app.test_client().post("/auth/login", data={"username": "salem", "password": "long-enough-1"},
                                       headers=EN)
-    assert response.status_code == 422 and "disabled" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Sign-in failed" in response.get_data(as_text=True)
     assert runner.invoke(args=["staff", "disable", "nobody"]).exit_code != 0
 
 
@@ -402,11 +403,18 @@ def test_a_holiday_moves_open_deadlines(app, quiet_weeks, runner, service_reques
 def test_staff_actions_need_the_csrf_token(app, officer, service_request):
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
-    page = client.get("/auth/login").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    token = form_token(client, "/auth/login")
     client.post("/auth/login", data={"username": "noura", "password": PASSWORD, "csrf_token": token})
+    client.post("/auth/login/code", data={"code": second_factor_code("noura", app), "csrf_token": token})
+    assert post(client, service_request.number, "claim", csrf_token=token).status_code == 400  # a new session
+    token = form_token(client, f"/staff/requests/{service_request.number}")
     assert post(client, service_request.number, "claim").status_code == 400
     assert post(client, service_request.number, "claim", csrf_token=token).status_code == 303
+
+
+def form_token(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 
 
 def test_only_the_residents_answer_ends_a_return(app, officer, service_request):

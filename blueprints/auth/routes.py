@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blueprints.auth.forms import (
@@ -225,7 +226,8 @@ def resend(purpose):
 
 def code_page(purpose, form, template, status=200, notice=None):
     person = Person.with_mobile(session[purpose])
-    return render_template(template, form=form, mobile=mask_mobile(person.mobile), notice=notice), status
+    mobile = Markup('<bdi dir="ltr">{}</bdi>').format(mask_mobile(person.mobile))  # digits left to right in Arabic
+    return render_template(template, form=form, mobile=mobile, notice=notice), status
 
 
 def wrong_code():
