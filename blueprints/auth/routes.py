@@ -124,7 +124,7 @@ def second_factor():
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if not form.validate_on_submit():
-        return render_template("auth/second_factor.html", form=form), 422 if form.is_submitted() else 200
+        return second_factor_page(user, form, 422 if form.is_submitted() else 200)
     address = client_ip()
     key = user.username + "\x1f2"
     allowed = SignInFailure.take_try(key, address)
@@ -135,7 +135,12 @@ def second_factor():
     if allowed:
         SignInFailure.pause_if_spent(key, address)
     form.code.errors.append(_("This code is wrong or was used already. Try the next code of your app."))
-    return render_template("auth/second_factor.html", form=form), 422
+    return second_factor_page(user, form, 422)
+
+
+def second_factor_page(user, form, status):
+    """The code step; it says so when an account from before second factors has no app yet."""
+    return render_template("auth/second_factor.html", form=form, unset=not user.totp_secret), status
 
 
 def pending_staff():
