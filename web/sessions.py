@@ -11,10 +11,12 @@ import hashlib
 import re
 import secrets
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
+from peewee import DatabaseError
 from werkzeug.datastructures import CallbackDict
+from werkzeug.exceptions import ServiceUnavailable
 
 from models import WebSession, utcnow
 
@@ -40,6 +42,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.seen_at = seen_at
         self.modified = False
         self.rotate = False
+        self.unavailable = False  # the store could not be read: the request answers 503
 
     def regenerate(self):
         """A new token at sign-in: a token seen before it (session fixation) is dead."""
@@ -65,7 +68,12 @@ class ServerSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app), "")
         if not TOKEN.fullmatch(token):
             return ServerSession()
-        record = self.store.load(token_hash(token))
+        try:
+            record = self.store.load(token_hash(token))
+        except self.store.errors:
+            session = ServerSession()
+            session.unavailable = True
+            return session
         if record is None:
             return ServerSession()
         data, created_at, seen_at = record
@@ -76,28 +84,36 @@ class ServerSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app, session, response):
-        name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
+        if session.unavailable:
+            return
         if session.accessed:
             response.vary.add("Cookie")
+        try:
+            self.write(app, session, response)
+        except self.store.errors:  # the page is already made: serve it, keep nothing
+            app.logger.exception("the session store refused a write")
+
+    def write(self, app, session, response):
+        """Store what changed: a new session gets a new token (and cookie), an emptied
+        one is deleted (and its cookie), an unchanged one is only marked as seen."""
+        name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         if session.token and (session.rotate or not session):
             self.store.delete(token_hash(session.token))
+            session.token = None
             if not session:
                 response.delete_cookie(name, domain=domain, path=path)
                 return
-            session.token = None
         now = utcnow()
-        if session.token is None:
-            if not session:
-                return
+        if session.token is None and session:
             session.token = secrets.token_urlsafe(32)
             self.store.save(token_hash(session.token), self.dumps(session), user_id(session), now, now)
             response.set_cookie(name, session.token, domain=domain, path=path,
                                 httponly=self.get_cookie_httponly(app), secure=self.get_cookie_secure(app),
                                 samesite=self.get_cookie_samesite(app))
-        elif session.modified:
+        elif session.token and session.modified:
             self.store.save(token_hash(session.token), self.dumps(session), user_id(session),
                             session.created_at, now)
-        elif now - session.seen_at > TOUCH_EVERY and not is_poll():
+        elif session.token and now - session.seen_at > TOUCH_EVERY and not is_poll():
             self.store.touch(token_hash(session.token), now)
 
     @staticmethod
@@ -112,6 +128,7 @@ def user_id(session):
 
 class DatabaseStore:
     """Sessions in the `websession` table of the app's database."""
+    errors = (DatabaseError,)
 
     def load(self, key):
         row = (WebSession.select(WebSession.data, WebSession.created_at, WebSession.seen_at)
@@ -144,8 +161,9 @@ class RedisStore:
 
     def __init__(self, url, prefix="tawasul:"):
         import redis
-        self.redis = redis.Redis.from_url(url)
+        self.redis = redis.Redis.from_url(url, socket_timeout=5)
         self.prefix = prefix
+        self.errors = (redis.RedisError,)
 
     def _key(self, key):
         return f"{self.prefix}session:{key}"
@@ -197,6 +215,14 @@ class RedisStore:
 def init_app(app):
     url = app.config.get("SESSION_REDIS_URL")
     app.session_interface = ServerSessionInterface(RedisStore(url) if url else DatabaseStore())
+    app.before_request(refuse_without_sessions)
+
+
+def refuse_without_sessions():
+    """The session store is down: say so (503, try again soon) rather than treat a
+    signed-in resident as a stranger."""
+    if session.unavailable:
+        raise ServiceUnavailable(retry_after=5)
 
 
 def end_sessions_of(user, keep_current=False):
@@ -205,7 +231,6 @@ def end_sessions_of(user, keep_current=False):
     interface = current_app.session_interface
     keep = None
     if keep_current:
-        from flask import session
         keep = token_hash(session.token) if session.token else None
     return interface.store.end_all_of(getattr(user, "id", user), keep=keep)
 
