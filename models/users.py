@@ -146,6 +146,9 @@ class Person(BaseModel):
 
     @classmethod
     def import_rows(cls, rows):
-        """Registry rows (dicts), all in one transaction; a known pair is updated."""
+        """Registry rows (dicts), all in one transaction; a known pair is updated.
+        A row without a "mobile" key leaves the pair's known mobile as it is."""
         with db.atomic():
-            cls.upsert(rows, key=("sponsor_id_number", "id_number"))
+            for with_mobile in (False, True):
+                cls.upsert([row for row in rows if ("mobile" in row) == with_mobile],
+                           key=("sponsor_id_number", "id_number"))

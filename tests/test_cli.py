@@ -41,7 +41,42 @@ def test_a_bad_row_is_reported_by_line_and_nothing_is_saved(runner, tmp_path):
     assert "line 3: This identity number is not valid" in result.output
     assert "line 4: the name is empty" in result.output
     assert "line 5: unknown nationality code 'XX'" in result.output
-    assert "line 6: expected 4 fields" in result.output
+    assert "line 6: expected 4 or 5 fields" in result.output
+    assert Person.select().count() == 0
+
+
+def test_import_persons_with_their_mobiles(runner, tmp_path):
+    csv_file = write(tmp_path, "sponsor_id,person_id,name,nationality,mobile\n"
+                               f"{SPONSOR},{SPONSOR},Karim Sponsor,SA,0512345678\n"
+                               f"{SPONSOR},{WORKER},Karim Worker,EG,+966 55 123 4567\n"
+                               f"{SPONSOR},3000000001,سامي زائر,SY,\n"
+                               f"{SPONSOR},{id_number(2, 5)},Old Format,IN\n")
+    result = runner.invoke(args=["persons", "import", csv_file])
+    assert result.exit_code == 0, result.output
+    mobiles = {p.id_number: p.mobile for p in Person.select()}
+    assert mobiles == {SPONSOR: "+966512345678", WORKER: "+966551234567", "3000000001": None,
+                       id_number(2, 5): None}
+    assert Person.with_mobile(SPONSOR).name == "Karim Sponsor"
+    # four fields leave a known mobile alone; an empty fifth field removes it
+    write(tmp_path, f"{SPONSOR},{SPONSOR},Karim Renamed,SA\n{SPONSOR},{WORKER},Karim Worker,EG,\n")
+    assert runner.invoke(args=["persons", "import", csv_file]).exit_code == 0
+    assert Person.get(Person.id_number == SPONSOR).mobile == "+966512345678"
+    assert Person.get(Person.id_number == SPONSOR).name == "Karim Renamed"
+    assert Person.get(Person.id_number == WORKER).mobile is None
+
+
+def test_a_wrong_mobile_is_reported_by_line_and_nothing_is_saved(runner, tmp_path):
+    csv_file = write(tmp_path, f"{SPONSOR},{SPONSOR},Karim Sponsor,SA,0512345678\n"
+                               f"{SPONSOR},{WORKER},Karim Worker,EG,0412345678\n"
+                               f"{SPONSOR},3000000001,Sami,SY,05123\n"
+                               f"{SPONSOR},{id_number(2, 5)},Too Many,IN,0512345678,extra\n")
+    result = runner.invoke(args=["persons", "import", csv_file])
+    assert result.exit_code == 1
+    assert "line 2: the mobile '0412345678' is wrong. A Saudi mobile number looks like 05XXXXXXXX" in result.output
+    assert "line 3: the mobile '05123' is wrong." in result.output
+    assert "line 4: expected 4 or 5 fields (sponsor id, person id, name, nationality[, mobile]), got 6" \
+        in result.output
+    assert "Nothing imported: 3 line(s) to fix." in result.output
     assert Person.select().count() == 0
 
 
