@@ -1,6 +1,22 @@
 import datetime as dt
+import re
+from urllib.parse import parse_qs, urlsplit
 
-from models import ACCEPTED, REJECTED, UNDER_REVIEW, Event, Person, ServiceRequest, User, riyadh_today
+import pyotp
+
+from models import (
+    ACCEPTED,
+    REJECTED,
+    UNDER_REVIEW,
+    Event,
+    Person,
+    RecoveryCode,
+    ServiceRequest,
+    User,
+    WebSession,
+    riyadh_today,
+    utcnow,
+)
 from tests.factories import id_number
 
 SPONSOR = id_number(1, 12345678)
@@ -122,6 +138,68 @@ def test_demo_data_has_a_request_in_each_status_and_a_real_looking_queue(runner)
     users = User.select().count()
     assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0  # safe to run twice
     assert User.select().count() == users
+
+
+def second_factor_of(output):
+    """The TOTP secret in the printed otpauth:// address, and the recovery codes."""
+    uri = re.search(r"otpauth://\S+", output).group(0)
+    parts = urlsplit(uri)
+    query = parse_qs(parts.query)
+    assert parts.path == "/Tawasul:salem" and query["issuer"] == ["Tawasul"]
+    return query["secret"][0], re.findall(r"^  ([0-9a-f]{6}-[0-9a-f]{6})$", output, re.M)
+
+
+def create_salem(runner):
+    result = runner.invoke(args=["staff", "create", "salem", "--role", "supervisor", "--name", "Salem"],
+                           input="long-enough-1\nlong-enough-1\n")
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_staff_create_shows_the_second_factor_and_recovery_codes_once(app, runner):
+    output = create_salem(runner)
+    salem = User.get(User.username == "salem")
+    secret, codes = second_factor_of(output)
+    assert secret == salem.totp_secret
+    assert "▄" in output or "█" in output  # the QR code, drawn for the terminal
+    assert "shown this once only" in output
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert salem.verify_totp(pyotp.TOTP(secret).now())
+    with app.app_context():  # the codes are hashed with the app's key
+        assert RecoveryCode.use(salem, codes[0]) and not RecoveryCode.use(salem, codes[0])
+        assert RecoveryCode.use(salem, codes[1].upper())
+
+
+def test_staff_second_factor_replaces_the_secret_and_the_recovery_codes(app, runner, resident):
+    old_secret, old_codes = second_factor_of(create_salem(runner))
+    salem = User.get(User.username == "salem")
+    WebSession.create(token_hash="a" * 64, user=salem, data="{}", created_at=utcnow(), seen_at=utcnow())
+    result = runner.invoke(args=["staff", "second-factor", "salem"])
+    assert result.exit_code == 0, result.output
+    secret, codes = second_factor_of(result.output)
+    salem = User.get_by_id(salem.id)
+    assert secret == salem.totp_secret != old_secret
+    assert len(codes) == 10 and not set(codes) & set(old_codes)
+    with app.app_context():
+        assert not RecoveryCode.use(salem, old_codes[0]) and RecoveryCode.use(salem, codes[0])
+    assert not salem.verify_totp(pyotp.TOTP(old_secret).now())
+    assert salem.verify_totp(pyotp.TOTP(secret).now())
+    assert WebSession.select().where(WebSession.user == salem.id).count() == 0
+    for name in ("nobody", "amal"):  # no account; a resident's account
+        result = runner.invoke(args=["staff", "second-factor", name])
+        assert result.exit_code != 0 and f"No staff account {name}" in result.output
+
+
+def test_staff_disable_ends_every_session_of_the_account(runner, resident):
+    create_salem(runner)
+    salem = User.get(User.username == "salem")
+    for index, user in enumerate([salem, salem, resident]):
+        WebSession.create(token_hash=str(index) * 64, user=user, data="{}", created_at=utcnow(), seen_at=utcnow())
+    result = runner.invoke(args=["staff", "disable", "salem"])
+    assert result.exit_code == 0 and "2 session(s) ended" in result.output
+    assert WebSession.select().where(WebSession.user == salem.id).count() == 0
+    assert WebSession.select().where(WebSession.user == resident.id).count() == 1
+    assert User.get_by_id(salem.id).disabled
 
 
 def test_bad_command_arguments_are_refused_with_a_message(runner):
