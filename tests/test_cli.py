@@ -14,6 +14,8 @@ from models import (
     ServiceRequest,
     User,
     WebSession,
+    luhn_valid,
+    parse_mobile,
     riyadh_today,
     utcnow,
 )
@@ -138,6 +140,38 @@ def test_demo_data_has_a_request_in_each_status_and_a_real_looking_queue(runner)
     users = User.select().count()
     assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0  # safe to run twice
     assert User.select().count() == users
+
+
+def test_demo_data_lets_a_newcomer_sign_up_and_staff_pass_the_second_factor(runner):
+    from cli.demo import DEMO_TOTP_SECRETS, unregistered
+    assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
+    newcomers = unregistered()
+    assert [n[2] for n in newcomers] == ["SA", "SA", "EG"]  # two citizens, one resident
+    for number, name, _nationality, mobile, linked in newcomers:
+        assert luhn_valid(number) and all(luhn_valid(p[0]) for p in linked)
+        assert User.get_or_none(User.id_number == number) is None
+        person = Person.with_mobile(number)
+        assert person.name == name and person.mobile == mobile == parse_mobile(mobile)
+        assert Person.select().where(Person.sponsor_id_number == number).count() == len(linked) + 1
+    for user in User.select():  # every account has its demo mobile, and so does its registry row
+        assert user.mobile == parse_mobile(user.mobile)
+        if user.id_number:
+            assert Person.with_mobile(user.id_number).mobile == user.mobile
+    for username, secret in DEMO_TOTP_SECRETS.items():
+        staff = User.staff_named(username)
+        assert staff.totp_secret == secret and staff.verify_totp(pyotp.TOTP(secret).now())
+
+
+def test_demo_data_loaded_before_the_second_factor_gets_what_is_missing(runner):
+    assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
+    User.update(mobile=None, totp_secret=None).execute()
+    Person.update(mobile=None).execute()
+    Person.delete().where(Person.sponsor_id_number == id_number(2, 50607100)).execute()
+    assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
+    assert User.select().where(User.mobile.is_null()).count() == 0
+    assert User.staff_named("noura").totp_secret == "DEMONOURADEMONOURADEMONOURADEMON"
+    assert Person.with_mobile(id_number(2, 50607100)).name == "أحمد محمود حسن"
+    assert Person.with_mobile(User.get(User.username == "demo").id_number).mobile == "+966500000001"
 
 
 def second_factor_of(output):
