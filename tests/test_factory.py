@@ -111,3 +111,24 @@ def test_unknown_page_is_a_friendly_404(client):
 def test_second_app_on_same_database(app):
     other = make_app(app.config["DATABASE_URL"])
     assert other.test_client().get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/%0aX:y", "/%0d%0aSet-Cookie:x=1", "//evil.example", "/\\evil.example",
+                                    "/%5Cevil.example", "https://evil.example", "http:/evil.example",
+                                    "%2F%2Fevil.example", "/%09/evil.example", "/%20/evil.example",
+                                    "javascript:alert(1)", "/" + "a" * 3000, "/%C3%A9t%C3%A9", ""])
+def test_next_must_be_a_plain_local_path_or_the_start_page_is_used(client, target):
+    response = client.post("/auth/language", data="lang=en&next=" + target,  # as a browser encodes it
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/requests/?x=1", "/staff/?after=2026-01-01_5&q=a%20b", "/requests/123#status"])
+def test_a_local_next_is_kept_as_it_is(client, target):
+    response = client.post("/auth/language", data={"lang": "en", "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == target
+
+
+def test_a_long_address_is_not_copied_into_the_sign_in_redirect(client):
+    assert client.get("/requests/?x=1").headers["Location"] == "/auth/login?next=/requests/?x%3D1"
+    assert client.get("/requests/?x=" + "a" * 3000).headers["Location"] == "/auth/login"

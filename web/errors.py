@@ -3,7 +3,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
-from web.views import is_htmx_fragment_request
+from web.views import is_htmx_fragment_request, is_local_path
 
 MESSAGES = {
     400: (_l("Something in this request was not right"),
@@ -45,7 +45,8 @@ def handle_csrf(error):
 def unauthorized():
     """Anonymous visitors go to the sign-in page; an htmx call gets a 401 with
     HX-Redirect, so the sign-in page is never swapped into a panel."""
-    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    here = request.full_path.rstrip("?")
+    login_url = url_for("auth.login", next=here if is_local_path(here) else None)
     if request.headers.get("HX-Request") == "true":
         return "", 401, {"HX-Redirect": login_url}
     return redirect(login_url)
