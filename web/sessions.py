@@ -14,6 +14,7 @@ import secrets
 from flask import current_app, request
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
+from peewee import InterfaceError, OperationalError
 from werkzeug.datastructures import CallbackDict
 
 from models import WebSession, utcnow
@@ -29,6 +30,10 @@ def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class StoreUnavailable(Exception):
+    """The session store (the database or Redis) did not answer."""
+
+
 class ServerSession(CallbackDict, SessionMixin):
     def __init__(self, data=None, token=None, created_at=None, seen_at=None):
         def on_update(self):
@@ -40,6 +45,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.seen_at = seen_at
         self.modified = False
         self.rotate = False
+        self.unavailable = None  # why the store could not be read, if it could not
 
     def regenerate(self):
         """A new token at sign-in: a token seen before it (session fixation) is dead."""
@@ -65,7 +71,14 @@ class ServerSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app), "")
         if not TOKEN.fullmatch(token):
             return ServerSession()
-        record = self.store.load(token_hash(token))
+        try:
+            record = self.store.load(token_hash(token))
+        except self.store.unavailable as error:
+            # An empty session, so the error page can still be drawn; refuse_if_unavailable
+            # turns the error into a 503 once the request is being handled.
+            session = ServerSession()
+            session.unavailable = error
+            return session
         if record is None:
             return ServerSession()
         data, created_at, seen_at = record
@@ -76,6 +89,8 @@ class ServerSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app, session, response):
+        if session.unavailable or response.status_code == 503:
+            return  # the store is not answering: nothing to save, and the cookie stays as it is
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         if session.accessed:
             response.vary.add("Cookie")
@@ -112,6 +127,7 @@ def user_id(session):
 
 class DatabaseStore:
     """Sessions in the `websession` table of the app's database."""
+    unavailable = (OperationalError, InterfaceError)
 
     def load(self, key):
         row = (WebSession.select(WebSession.data, WebSession.created_at, WebSession.seen_at)
@@ -146,6 +162,7 @@ class RedisStore:
         import redis
         self.redis = redis.Redis.from_url(url)
         self.prefix = prefix
+        self.unavailable = (redis.ConnectionError, redis.TimeoutError)
 
     def _key(self, key):
         return f"{self.prefix}session:{key}"
@@ -197,6 +214,14 @@ class RedisStore:
 def init_app(app):
     url = app.config.get("SESSION_REDIS_URL")
     app.session_interface = ServerSessionInterface(RedisStore(url) if url else DatabaseStore())
+    app.before_request(refuse_if_unavailable)
+
+
+def refuse_if_unavailable():
+    """The session could not be read: the error handler answers 503 (web/errors.py)."""
+    from flask import session
+    if session.unavailable:
+        raise StoreUnavailable() from session.unavailable
 
 
 def end_sessions_of(user, keep_current=False):
