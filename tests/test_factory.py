@@ -192,3 +192,16 @@ def test_a_database_server_that_does_not_answer_is_a_503():
                           DATABASE_URL="postgresql://postgres@127.0.0.1:1/test"))  # nothing listens on port 1
     response = app.test_client().get("/auth/login", headers={"Accept-Language": "en"})
     assert_unavailable(response, '<html lang="en" dir="ltr">', "We cannot reach our records")
+
+
+def test_a_session_store_that_does_not_answer_is_a_503(tmp_path):
+    pytest.importorskip("redis")
+    # PROPAGATE_EXCEPTIONS off, as in production: an error while saving the session
+    # reaches the error handlers instead of the test.
+    app = make_app(f"sqlite:///{tmp_path / 'test.sqlite'}", SESSION_REDIS_URL="redis://127.0.0.1:1/0",
+                   PROPAGATE_EXCEPTIONS=False)
+    client = app.test_client()
+    english = {"Accept-Language": "en"}
+    assert_unavailable(client.get("/", headers=english), "We cannot reach our records")  # saving a new one
+    client.set_cookie("session", "a" * 43)
+    assert_unavailable(client.get("/", headers=english), "We cannot reach our records")  # reading one

@@ -91,6 +91,12 @@ class ServerSessionInterface(SessionInterface):
     def save_session(self, app, session, response):
         if session.unavailable or response.status_code == 503:
             return  # the store is not answering: nothing to save, and the cookie stays as it is
+        try:
+            self._save(app, session, response)
+        except self.store.unavailable as error:
+            raise StoreUnavailable() from error  # drawn as a 503 (web/errors.py)
+
+    def _save(self, app, session, response):
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         if session.accessed:
             response.vary.add("Cookie")
