@@ -1,6 +1,7 @@
 """Demo data for `flask init-db --demo`: residents with linked persons, a request in
-each status for `demo`, staff accounts, and a few hundred requests spread over six
-weeks for the queue and the figures."""
+each status for `demo`, staff accounts with a known second factor, persons in the
+registry who have no account yet (to try sign-up), and a few hundred requests spread
+over six weeks for the queue and the figures. Every mobile is a demo number."""
 import datetime as dt
 import hashlib
 import os
@@ -34,6 +35,18 @@ from models import (
 
 DEMO_PASSWORD = "tawasul-demo-2026"
 
+# DEMO ONLY: the staff accounts' TOTP secrets are public (README) so anyone trying the
+# demo can compute the code. A real account gets a random one (`flask staff create`).
+DEMO_TOTP_SECRETS = {
+    "noura": "DEMONOURADEMONOURADEMONOURADEMON",
+    "khalid": "DEMOKHALIDDEMOKHALIDDEMOKHALIDDE",
+    "fahad": "DEMOFAHADDEMOFAHADDEMOFAHADDEMOF",
+}
+DEMO_MOBILES = {  # the accounts' own demo numbers (they receive the notices)
+    "demo": "+966500000001", "demo2": "+966500000002",
+    "noura": "+966500000901", "khalid": "+966500000902", "fahad": "+966500000903",
+}
+
 
 def id_number(prefix, body):
     """A valid identity number: prefix digit, 8 digits, Luhn check digit."""
@@ -56,13 +69,65 @@ def demo_user(**fields):
     return User.create(password_hash=demo_user.hash, **fields)
 
 
-def make_resident(username, full_name, number, nationality="SA"):
+def make_resident(username, full_name, number, nationality="SA", mobile=None):
     user = User.get_or_none(User.username == username)
     if user is None:
-        user = demo_user(username=username, full_name=full_name, id_number=number)
+        user = demo_user(username=username, full_name=full_name, id_number=number, mobile=mobile)
     Person.get_or_create(sponsor_id_number=number, id_number=number,
-                         defaults=dict(name=full_name, nationality=nationality))
+                         defaults=dict(name=full_name, nationality=nationality, mobile=mobile))
     return user
+
+
+def unregistered():
+    """Persons in the registry with a mobile and no account yet: a visitor signs up as
+    one of them. (identity number, name, nationality, mobile, [linked persons])"""
+    return [
+        (id_number(1, 50607080), "فيصل ناصر العتيبي", "SA", "+966500000101",
+         [(id_number(1, 50607081), "ناصر فيصل العتيبي", "SA"),
+          (id_number(2, 50607082), "Imran Hussain", "PK")]),
+        (id_number(1, 50607090), "ريم عبدالعزيز السبيعي", "SA", "+966500000102",
+         [(id_number(1, 50607091), "لمى سلطان المطيري", "SA"),
+          (id_number(2, 50607092), "Maria Santos", "PH")]),
+        (id_number(2, 50607100), "أحمد محمود حسن", "EG", "+966500000103",
+         [(id_number(2, 50607101), "منى علي إبراهيم", "EG")]),
+    ]
+
+
+def load_unregistered():
+    for number, name, nationality, mobile, linked in unregistered():
+        Person.get_or_create(sponsor_id_number=number, id_number=number,
+                             defaults=dict(name=name, nationality=nationality, mobile=mobile))
+        for person_number, person_name, person_nationality in linked:
+            Person.get_or_create(sponsor_id_number=number, id_number=person_number,
+                                 defaults=dict(name=person_name, nationality=person_nationality))
+
+
+def volume_mobile(index):
+    return f"+9665000001{index:02d}"
+
+
+def top_up():
+    """A database loaded before staff needed a second factor and accounts a mobile:
+    add what is missing, change nothing that is there."""
+    for username, mobile in DEMO_MOBILES.items():
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            continue
+        User.update(mobile=mobile).where((User.id == user.id) & User.mobile.is_null()).execute()
+        if user.id_number:
+            Person.update(mobile=mobile).where((Person.sponsor_id_number == user.id_number)
+                                               & (Person.id_number == user.id_number)
+                                               & Person.mobile.is_null()).execute()
+        if username in DEMO_TOTP_SECRETS:
+            User.update(totp_secret=DEMO_TOTP_SECRETS[username]).where(
+                (User.id == user.id) & User.totp_secret.is_null()).execute()
+    for index in range(20):
+        mobile = volume_mobile(index)
+        number = id_number(1, 40000000 + index)
+        User.update(mobile=mobile).where((User.id_number == number) & User.mobile.is_null()).execute()
+        Person.update(mobile=mobile).where((Person.sponsor_id_number == number) & (Person.id_number == number)
+                                           & Person.mobile.is_null()).execute()
+    load_unregistered()
 
 
 def link(sponsor, name, number, nationality):
@@ -85,9 +150,12 @@ def file_request(owner, person, service_code, description, days_ago):
 
 def load_demo():
     if User.get_or_none(User.username == "demo"):
+        with db.atomic():
+            top_up()
         return
     with db.atomic():
-        owner = make_resident("demo", "محمد عبدالله القحطاني", id_number(1, 23456781))
+        owner = make_resident("demo", "محمد عبدالله القحطاني", id_number(1, 23456781),
+                              mobile=DEMO_MOBILES["demo"])
         self_person = Person.linked_by_number(owner, owner.id_number)
         link(owner, "عبدالله محمد القحطاني", id_number(1, 55501234), "SA")
         worker = link(owner, "Ahmed Saleh Al-Yafei", id_number(2, 31415926), "YE")
@@ -110,7 +178,7 @@ def load_demo():
         rejected.change_status(UNDER_REVIEW)
         rejected.change_status(REJECTED, message="The certificate attached is not attested; attach an "
                                                 "attested certificate in a new request.")
-        other = make_resident("demo2", "سارة علي الشهري", id_number(1, 98765432))
+        other = make_resident("demo2", "سارة علي الشهري", id_number(1, 98765432), mobile=DEMO_MOBILES["demo2"])
         file_request(other, Person.linked_by_number(other, other.id_number), "passport",
                      "أرغب في إصدار جواز سفر لأول مرة لأنني سأسافر للدراسة في الخارج.", 1)
         officer = make_staff("noura", "نورة الحربي", "officer")
@@ -122,11 +190,13 @@ def load_demo():
         returned.change_status(UNDER_REVIEW, actor=officer)
         returned.change_status(RETURNED, actor=officer,
                                message="Attach the approved leave letter with the dates of the leave.")
+        load_unregistered()
         load_volume(officer)
 
 
 def make_staff(username, full_name, role):
-    return demo_user(username=username, full_name=full_name, role=role)
+    return demo_user(username=username, full_name=full_name, role=role, mobile=DEMO_MOBILES[username],
+                     totp_secret=DEMO_TOTP_SECRETS[username])
 
 
 def load_volume(officer, count=300, days=42, seed=7):
@@ -138,7 +208,8 @@ def load_volume(officer, count=300, days=42, seed=7):
     reasons = {kind: list(Reason.select().where(Reason.kind == kind)) for kind in ("accept", "reject")}
     persons = []
     for index in range(20):
-        owner = make_resident(f"resident{index:02d}", f"Resident {index:02d}", id_number(1, 40000000 + index))
+        owner = make_resident(f"resident{index:02d}", f"Resident {index:02d}", id_number(1, 40000000 + index),
+                              mobile=volume_mobile(index))
         persons.append((owner, Person.linked_by_number(owner, owner.id_number)))
         worker = link(owner, f"Worker {index:02d}", id_number(2, 60000000 + index),
                       rng.choice(["YE", "SY", "IN", "EG"]))

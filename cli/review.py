@@ -1,8 +1,22 @@
-"""flask requests set-status and flask staff create | disable: the review, by hand."""
+"""flask requests set-status and flask staff create | second-factor | disable: the
+review, by hand, and the staff accounts with their second factor."""
+import io
+
 import click
+import segno
 from flask.cli import AppGroup
 
-from models import STATUSES, ActionRefused, InvalidNumber, ServiceRequest, User, parse_request_number
+from models import (
+    STATUSES,
+    ActionRefused,
+    InvalidNumber,
+    RecoveryCode,
+    ServiceRequest,
+    User,
+    db,
+    parse_request_number,
+)
+from web.sessions import end_sessions_of
 
 requests_cli = AppGroup("requests", help="Requests, from the command line.")
 
@@ -32,22 +46,61 @@ staff = AppGroup("staff", help="Officers and supervisors.")
 @click.option("--name", "full_name", default=None, help="Full name shown to colleagues.")
 @click.password_option(help="Asked for when not given; also read from standard input.")
 def create_staff(username, role, full_name, password):
-    """Create a staff account."""
+    """Create a staff account and show its second factor (a QR code for an
+    authenticator app) and its recovery codes, once."""
     if len(password) < 10:
         raise click.ClickException("The password needs at least 10 characters.")
     if User.get_or_none(User.username == username):
         raise click.ClickException(f"The username {username} is taken.")
-    User.create_staff(username, role, full_name, password)
+    with db.atomic():
+        user = User.create_staff(username, role, full_name, password)
+        codes = RecoveryCode.replace_for(user)
     click.echo(f"Created {role} {username}.")
+    show_second_factor(user, codes)
+
+
+@staff.command("second-factor")
+@click.argument("username")
+def second_factor(username):
+    """Give a staff account a new second factor and new recovery codes (a new phone,
+    a lost one, or an account created before staff needed one). The old app's codes
+    and the old recovery codes stop working, and the account's sessions end."""
+    user = User.staff_named(username)
+    if user is None:
+        raise click.ClickException(f"No staff account {username}.")
+    with db.atomic():
+        user.replace_totp_secret()
+        codes = RecoveryCode.replace_for(user)
+    end_sessions_of(user)
+    click.echo(f"New second factor for {username}; the previous one no longer works.")
+    show_second_factor(user, codes)
+
+
+def show_second_factor(user, codes):
+    """The QR code and the otpauth:// address for the authenticator app, then the
+    recovery codes: the only time any of them is shown."""
+    uri = user.totp_uri()
+    qr = io.StringIO()
+    segno.make(uri, error="m").terminal(out=qr, compact=True)
+    click.echo(f"\nScan this QR code with an authenticator app on {user.username}'s phone "
+               "(or type the address below into it):\n")
+    click.echo(qr.getvalue())
+    click.echo(uri)
+    click.echo(f"\nRecovery codes: each one signs {user.username} in once when the phone is not at hand. "
+               "They are shown this once only and cannot be shown again: print them or write them down now "
+               "and hand them over in person.\n")
+    for code in codes:
+        click.echo(f"  {code}")
 
 
 @staff.command("disable")
 @click.argument("username")
 def disable_staff(username):
-    """Disable a staff account: no sign-in, and its open sessions stop working."""
+    """Disable a staff account: no sign-in, and every session of it ends now."""
     user = User.staff_named(username)
     if user is None:
         raise click.ClickException(f"No staff account {username}.")
     user.disable()
+    ended = end_sessions_of(user)
     released = ServiceRequest.release_held_by(user)
-    click.echo(f"Disabled {username}; {released} request(s) back in the queue.")
+    click.echo(f"Disabled {username}; {ended} session(s) ended, {released} request(s) back in the queue.")

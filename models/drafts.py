@@ -2,6 +2,7 @@
 survive a failed check, a 'change' link, a lost connection or a second tab. Reading
 a draft never deletes anything; abandoned drafts go by age (`flask drafts purge`)."""
 import datetime as dt
+import re
 import secrets
 
 from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, TextField
@@ -14,6 +15,12 @@ from models.users import Person, User
 MAX_DRAFTS_PER_OWNER = 10  # unfinished requests kept at once (each may hold 25 MB)
 DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 4000  # characters: enough to decide without calling the resident
 DRAFT_MAX_AGE_DAYS = 7  # `flask drafts purge` removes drafts untouched for longer
+TOKEN_BYTES = 24
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # what secrets.token_urlsafe(TOKEN_BYTES) makes
+
+
+def new_token():
+    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 class TooManyDrafts(ValueError):
@@ -21,7 +28,7 @@ class TooManyDrafts(ValueError):
 
 
 class Draft(BaseModel):
-    token = CharField(max_length=64, unique=True, default=lambda: secrets.token_urlsafe(24))
+    token = CharField(max_length=64, unique=True, default=new_token)
     owner = ForeignKeyField(User, on_delete="CASCADE")
     service = ForeignKeyField(Service, null=True, on_delete="SET NULL")
     person = ForeignKeyField(Person, null=True, on_delete="SET NULL")
@@ -30,6 +37,11 @@ class Draft(BaseModel):
 
     class Meta:
         indexes = ((("owner", "updated_at"), False),)
+
+    @staticmethod
+    def is_token(value):
+        """True for a value shaped like a draft's token (none is longer)."""
+        return bool(TOKEN_SHAPE.fullmatch(value))
 
     @classmethod
     def of_owner(cls, user, token):

@@ -13,6 +13,7 @@ from models.rules import ID_TYPES
 
 ROLES = ("resident", "officer", "supervisor")
 STAFF_ROLES = ("officer", "supervisor")
+TOTP_ISSUER = "Tawasul"  # the name authenticator apps show beside the code
 
 
 class UsernameTaken(ValueError):
@@ -75,6 +76,16 @@ class User(UserMixin, BaseModel):
 
     def totp(self):
         return pyotp.TOTP(self.totp_secret)
+
+    def totp_uri(self):
+        """The otpauth:// address an authenticator app reads (as a QR code)."""
+        return self.totp().provisioning_uri(name=self.username, issuer_name=TOTP_ISSUER)
+
+    def replace_totp_secret(self, secret=None):
+        """A new second factor: the codes of the app set up before stop working."""
+        self.totp_secret, self.totp_last_step = secret or pyotp.random_base32(), None
+        type(self).update(totp_secret=self.totp_secret, totp_last_step=None).where(
+            type(self).id == self.id).execute()
 
     def verify_totp(self, code):
         """True for the current code (or the one before or after it, for a slow
@@ -146,6 +157,9 @@ class Person(BaseModel):
 
     @classmethod
     def import_rows(cls, rows):
-        """Registry rows (dicts), all in one transaction; a known pair is updated."""
+        """Registry rows (dicts), all in one transaction; a known pair is updated.
+        A row without a "mobile" key leaves the pair's known mobile as it is."""
         with db.atomic():
-            cls.upsert(rows, key=("sponsor_id_number", "id_number"))
+            for with_mobile in (False, True):
+                cls.upsert([row for row in rows if ("mobile" in row) == with_mobile],
+                           key=("sponsor_id_number", "id_number"))

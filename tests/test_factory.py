@@ -1,4 +1,5 @@
 import gzip
+import shutil
 
 import brotli
 import pytest
@@ -7,7 +8,7 @@ from peewee import IntegrityError, PostgresqlDatabase, SqliteDatabase
 from app import create_app
 from models import Draft, db
 from tests.conftest import make_app
-from tests.factories import TEST_SECRET_KEY
+from tests.factories import PASSWORD, TEST_SECRET_KEY, make_resident
 
 
 def test_config_from_test_mapping(tmp_path):
@@ -111,3 +112,96 @@ def test_unknown_page_is_a_friendly_404(client):
 def test_second_app_on_same_database(app):
     other = make_app(app.config["DATABASE_URL"])
     assert other.test_client().get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/%0aX:y", "/%0d%0aSet-Cookie:x=1", "//evil.example", "/\\evil.example",
+                                    "/%5Cevil.example", "https://evil.example", "http:/evil.example",
+                                    "%2F%2Fevil.example", "/%09/evil.example", "/%20/evil.example",
+                                    "javascript:alert(1)", "/" + "a" * 3000, "/%C3%A9t%C3%A9", ""])
+def test_next_must_be_a_plain_local_path_or_the_start_page_is_used(client, target):
+    response = client.post("/auth/language", data="lang=en&next=" + target,  # as a browser encodes it
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/requests/?x=1", "/staff/?after=2026-01-01_5&q=a%20b", "/requests/123#status"])
+def test_a_local_next_is_kept_as_it_is(client, target):
+    response = client.post("/auth/language", data={"lang": "en", "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == target
+
+
+def test_a_long_address_is_not_copied_into_the_sign_in_redirect(client):
+    assert client.get("/requests/?x=1").headers["Location"] == "/auth/login?next=/requests/?x%3D1"
+    assert client.get("/requests/?x=" + "a" * 3000).headers["Location"] == "/auth/login"
+
+
+def assert_unavailable(response, *texts):
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    page = response.get_data(as_text=True)
+    assert all(text in page for text in texts), page
+    assert "Set-Cookie" not in response.headers
+
+
+def unavailable_message(app, language):
+    """The 503 page's message in `language` (as the catalogue has it)."""
+    from flask_babel import force_locale
+
+    from web.errors import MESSAGES
+    with app.test_request_context(), force_locale(language):
+        return str(MESSAGES[503][1])
+
+
+def test_a_database_that_is_gone_answers_503_in_the_visitors_language(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    app = make_app(f"sqlite:///{folder / 'tawasul.sqlite'}")
+    with db.connection_context():
+        make_resident([("Amal Saad", None, "SA")])
+    signed_in = app.test_client()
+    assert signed_in.post("/auth/login", data={"username": "amal", "password": PASSWORD}).status_code == 303
+    assert signed_in.get("/requests/").status_code == 200
+    shutil.rmtree(folder)  # the database file, its WAL and the folder: nothing to open any more
+    arabic = ('<html lang="ar" dir="rtl">', "العودة إلى الصفحة الرئيسية", unavailable_message(app, "ar"))
+    english = ('<html lang="en" dir="ltr">', "We cannot reach our records")
+    client = app.test_client()
+    assert_unavailable(client.get("/"), *arabic)
+    assert_unavailable(client.get("/", headers={"Accept-Language": "en"}), *english)
+    assert_unavailable(signed_in.get("/requests/"), *arabic)  # the session cannot be read either
+    fragment = signed_in.get("/requests/", headers={"HX-Request": "true", "Accept-Language": "en"})
+    assert_unavailable(fragment, "We cannot reach our records")
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert_unavailable(client.post("/auth/language", data={"lang": "en", "next": "/"}), *arabic)
+    assert_unavailable(client.get("/healthz"), *arabic)
+
+
+def test_a_connection_lost_while_loading_the_account_is_a_503(signed_in, monkeypatch):
+    from peewee import InterfaceError
+
+    from models import User
+
+    def lost(*args, **kwargs):
+        raise InterfaceError("connection already closed")  # what psycopg2 says, wrapped by peewee
+    monkeypatch.setattr(User, "get_or_none", lost)  # the user loader's query
+    assert_unavailable(signed_in.get("/requests/", headers={"Accept-Language": "en"}),
+                       "We cannot reach our records")
+
+
+def test_a_database_server_that_does_not_answer_is_a_503():
+    pytest.importorskip("psycopg2")
+    app = create_app(dict(TESTING=True, SECRET_KEY=TEST_SECRET_KEY, RATELIMIT_ENABLED=False,
+                          DATABASE_URL="postgresql://postgres@127.0.0.1:1/test"))  # nothing listens on port 1
+    response = app.test_client().get("/auth/login", headers={"Accept-Language": "en"})
+    assert_unavailable(response, '<html lang="en" dir="ltr">', "We cannot reach our records")
+
+
+def test_a_session_store_that_does_not_answer_is_a_503(tmp_path):
+    pytest.importorskip("redis")
+    # PROPAGATE_EXCEPTIONS off, as in production: an error while saving the session
+    # reaches the error handlers instead of the test.
+    app = make_app(f"sqlite:///{tmp_path / 'test.sqlite'}", SESSION_REDIS_URL="redis://127.0.0.1:1/0",
+                   PROPAGATE_EXCEPTIONS=False)
+    client = app.test_client()
+    english = {"Accept-Language": "en"}
+    assert_unavailable(client.get("/", headers=english), "We cannot reach our records")  # saving a new one
+    client.set_cookie("session", "a" * 43)
+    assert_unavailable(client.get("/", headers=english), "We cannot reach our records")  # reading one

@@ -381,6 +381,32 @@ def test_the_back_button_to_the_check_page_after_sending_shows_the_request(signe
     assert back.status_code == 303 and back.headers["Location"] == sent.headers["Location"]
 
 
+@pytest.mark.parametrize("token", ["x" * 1_000_000, "a" * 33, "a" * 31, "abc", "a" * 31 + "\n",
+                                   "../" + "a" * 29, "a" * 31 + "/"])
+def test_a_draft_value_not_shaped_like_a_token_is_a_400_never_echoed(signed_in, resident, token):
+    responses = [signed_in.get("/requests/new", query_string={"draft": token}),
+                 signed_in.get("/requests/new/check", query_string={"draft": token}),
+                 signed_in.post("/requests/new/confirm", data={"draft": token}),
+                 post_new(signed_in, form(resident, draft=token))]
+    for response in responses:
+        assert response.status_code in (400, 413) and "Location" not in response.headers  # 413: a 1 MB form field
+        assert sum(len(value) for value in response.headers.values()) < 2000
+    assert Draft.select().count() == 0
+
+
+def test_an_unknown_token_shaped_draft_value_leads_back_to_a_new_form(signed_in, resident):
+    token = "A" * 32
+    response = signed_in.post("/requests/new/confirm", data={"draft": token})
+    assert response.status_code == 303 and response.headers["Location"] == f"/requests/new?draft={token}"
+    assert signed_in.get(response.headers["Location"]).status_code == 200
+    assert signed_in.get("/requests/new?draft=").status_code == 200  # empty: a new request
+
+
+def test_an_anonymous_1mb_draft_value_is_refused_before_the_sign_in_redirect(client):
+    response = client.post("/requests/new/confirm", data={"draft": "x" * 1_000_000})
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
 @pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
 def test_boosted_and_history_restore_requests_get_the_whole_page(signed_in, service_request, header):
     response = signed_in.get(f"/requests/{service_request.number}/status", headers={**HX, header: "true"})

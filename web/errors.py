@@ -1,9 +1,18 @@
-"""Error pages in the user's language, and the sign-in redirect that htmx understands."""
-from flask import redirect, render_template, request, url_for
+"""Error pages in the user's language, and the sign-in redirect that htmx understands.
+A database (or session store) that does not answer is a 503 with Retry-After, not a 500."""
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from peewee import InterfaceError, OperationalError
 
-from web.views import is_htmx_fragment_request
+from web.extensions import login_manager
+from web.sessions import StoreUnavailable
+from web.views import is_htmx_fragment_request, is_local_path
+
+# peewee raises these for its drivers' errors too (sqlite3's, psycopg2's): a server
+# that cannot be reached, a connection lost, a database file that cannot be opened.
+UNAVAILABLE = (OperationalError, InterfaceError, StoreUnavailable)
+RETRY_AFTER_SECONDS = 5
 
 MESSAGES = {
     400: (_l("Something in this request was not right"),
@@ -21,6 +30,9 @@ MESSAGES = {
           _l("Please wait a minute before trying again.")),
     500: (_l("Something went wrong on our side"),
           _l("Nothing you saved is lost. Please try again in a few minutes.")),
+    503: (_l("The service is unavailable for a moment"),
+          _l("We cannot reach our records right now. Nothing you saved is lost. "
+             "Please try again in a few seconds.")),
 }
 CSRF_MESSAGE = (_l("This form has expired"),
                 _l("For your security the form could not be accepted. Go back, reload the page and send it again."))
@@ -33,9 +45,20 @@ def error_page(code, title, message):
 
 
 def handle(error):
+    if isinstance(getattr(error, "original_exception", None), UNAVAILABLE):
+        return handle_unavailable(error.original_exception)  # raised outside a view
     code = getattr(error, "code", 500) or 500
     title, message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
     return error_page(code, title, message)
+
+
+def handle_unavailable(error):
+    """The database did not answer: 503 and when to try again. The page is drawn for
+    a visitor who is not signed in, so drawing it asks the database nothing."""
+    current_app.logger.error("Database unavailable: %r", error)
+    login_manager._update_request_context_with_user()  # anonymous, without the user loader
+    body, code = error_page(503, *MESSAGES[503])
+    return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def handle_csrf(error):
@@ -45,7 +68,8 @@ def handle_csrf(error):
 def unauthorized():
     """Anonymous visitors go to the sign-in page; an htmx call gets a 401 with
     HX-Redirect, so the sign-in page is never swapped into a panel."""
-    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    here = request.full_path.rstrip("?")
+    login_url = url_for("auth.login", next=here if is_local_path(here) else None)
     if request.headers.get("HX-Request") == "true":
         return "", 401, {"HX-Redirect": login_url}
     return redirect(login_url)
@@ -53,5 +77,7 @@ def unauthorized():
 
 def init_app(app):
     app.register_error_handler(CSRFError, handle_csrf)
+    for exception in UNAVAILABLE:
+        app.register_error_handler(exception, handle_unavailable)
     for code in (400, 403, 404, 405, 413, 422, 429, 500):
         app.register_error_handler(code, handle)

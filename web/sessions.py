@@ -14,9 +14,8 @@ import secrets
 from flask import current_app, request, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from peewee import DatabaseError
+from peewee import InterfaceError, OperationalError
 from werkzeug.datastructures import CallbackDict
-from werkzeug.exceptions import ServiceUnavailable
 
 from models import WebSession, utcnow
 
@@ -31,6 +30,10 @@ def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class StoreUnavailable(Exception):
+    """The session store (the database or Redis) did not answer."""
+
+
 class ServerSession(CallbackDict, SessionMixin):
     def __init__(self, data=None, token=None, created_at=None, seen_at=None):
         def on_update(self):
@@ -42,7 +45,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.seen_at = seen_at
         self.modified = False
         self.rotate = False
-        self.unavailable = False  # the store could not be read: the request answers 503
+        self.unavailable = None  # why the store could not be read, if it could not
 
     def regenerate(self):
         """A new token at sign-in: a token seen before it (session fixation) is dead."""
@@ -70,9 +73,11 @@ class ServerSessionInterface(SessionInterface):
             return ServerSession()
         try:
             record = self.store.load(token_hash(token))
-        except self.store.errors:
+        except self.store.unavailable as error:
+            # An empty session, so the error page can still be drawn; refuse_if_unavailable
+            # turns the error into a 503 once the request is being handled.
             session = ServerSession()
-            session.unavailable = True
+            session.unavailable = error
             return session
         if record is None:
             return ServerSession()
@@ -84,18 +89,18 @@ class ServerSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app, session, response):
-        if session.unavailable:
-            return
-        if session.accessed:
-            response.vary.add("Cookie")
+        if session.unavailable or response.status_code == 503:
+            return  # the store is not answering: nothing to save, and the cookie stays as it is
         try:
-            self.write(app, session, response)
-        except self.store.errors:  # the page is already made: serve it, keep nothing
-            app.logger.exception("the session store refused a write")
+            self._save(app, session, response)
+        except self.store.unavailable as error:
+            raise StoreUnavailable() from error  # drawn as a 503 (web/errors.py)
 
-    def write(self, app, session, response):
+    def _save(self, app, session, response):
         """Store what changed: a new session gets a new token (and cookie), an emptied
         one is deleted (and its cookie), an unchanged one is only marked as seen."""
+        if session.accessed:
+            response.vary.add("Cookie")
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         if session.token and (session.rotate or not session):
             self.store.delete(token_hash(session.token))
@@ -128,7 +133,7 @@ def user_id(session):
 
 class DatabaseStore:
     """Sessions in the `websession` table of the app's database."""
-    errors = (DatabaseError,)
+    unavailable = (OperationalError, InterfaceError)
 
     def load(self, key):
         row = (WebSession.select(WebSession.data, WebSession.created_at, WebSession.seen_at)
@@ -163,7 +168,7 @@ class RedisStore:
         import redis
         self.redis = redis.Redis.from_url(url, socket_timeout=5)
         self.prefix = prefix
-        self.errors = (redis.RedisError,)
+        self.unavailable = (redis.ConnectionError, redis.TimeoutError)
 
     def _key(self, key):
         return f"{self.prefix}session:{key}"
@@ -215,14 +220,13 @@ class RedisStore:
 def init_app(app):
     url = app.config.get("SESSION_REDIS_URL")
     app.session_interface = ServerSessionInterface(RedisStore(url) if url else DatabaseStore())
-    app.before_request(refuse_without_sessions)
+    app.before_request(refuse_if_unavailable)
 
 
-def refuse_without_sessions():
-    """The session store is down: say so (503, try again soon) rather than treat a
-    signed-in resident as a stranger."""
+def refuse_if_unavailable():
+    """The session could not be read: the error handler answers 503 (web/errors.py)."""
     if session.unavailable:
-        raise ServiceUnavailable(retry_after=5)
+        raise StoreUnavailable() from session.unavailable
 
 
 def end_sessions_of(user, keep_current=False):

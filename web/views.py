@@ -1,8 +1,8 @@
 """Helpers every blueprint's views use: page-or-fragment rendering, polls that cost
 no body, role checks, looking a request up by its number, sending a document."""
+import re
 from functools import wraps
 from io import BytesIO
-from urllib.parse import urlsplit
 
 from flask import abort, make_response, render_template, request, send_file
 from flask_login import current_user
@@ -84,14 +84,23 @@ def send_document(document, inline=False):
     return response
 
 
+# A path on this site, in the characters a URL may hold as they are (RFC 3986): one
+# leading "/" (never "//", which names another host), no backslash (browsers read it
+# as "/"), no space or control character (a line break would end the Location
+# header), nothing a parser would strip or rewrite, so what is checked is what is sent.
+LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]*")
+NEXT_MAX_LENGTH = 2000
+
+
+def is_local_path(target):
+    return len(target) <= NEXT_MAX_LENGTH and bool(LOCAL_PATH.fullmatch(target))
+
+
 def safe_next(default):
     """The `next` parameter when it is a local path, else `default`: never redirect
-    to another site."""
+    to another site, and never send a header made of anything else."""
     target = request.values.get("next") or ""
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.netloc or parts.scheme:
-        return default
-    return target
+    return target if is_local_path(target) else default
 
 
 def client_ip():

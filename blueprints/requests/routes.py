@@ -23,6 +23,15 @@ bp = Blueprint("requests", __name__, template_folder="../../templates")
 
 
 @bp.before_request
+def refuse_malformed_draft_token():
+    """A `draft` value (query or form) is empty or a draft's token: anything else is
+    a 400 here, before it can be looked up or sent back in a Location header."""
+    values = request.args.getlist("draft") + request.form.getlist("draft")
+    if any(value and not Draft.is_token(value) for value in values):
+        abort(400)
+
+
+@bp.before_request
 @login_required
 def require_login():
     pass
