@@ -70,14 +70,13 @@ class SignInFailure(BaseModel):
         return (username or "").strip().lower()[:200]
 
     @classmethod
-    def take_try(cls, username, address):
+    def take_try(cls, username, address, allowed=SIGN_IN_TRIES):
         """Count one try for the pair in the same UPDATE that checks the pause, so
-        parallel tries cannot check more passwords than SIGN_IN_TRIES. False when
-        the pair must wait."""
+        parallel tries cannot check more than `allowed`. False when the pair must wait."""
         now, key = utcnow(), cls.key(username)
         cls.insert(username=key, address=address, updated_at=now).on_conflict_ignore().execute()
         return cls.update(failures=cls.failures + 1, updated_at=now).where(
-            (cls.username == key) & (cls.address == address) & (cls.failures < SIGN_IN_TRIES)
+            (cls.username == key) & (cls.address == address) & (cls.failures < allowed)
             & (cls.locked_until.is_null() | (cls.locked_until <= now))).execute() == 1
 
     @classmethod
@@ -86,13 +85,18 @@ class SignInFailure(BaseModel):
         cls.delete().where((cls.username == cls.key(username)) & (cls.address == address)).execute()
 
     @classmethod
-    def pause_if_spent(cls, username, address):
-        """After a wrong password: the try that used up the allowance starts a pause,
+    def forgive_everywhere(cls, username):
+        """A new password proven by a code: no pause of the old one remains."""
+        cls.delete().where(cls.username == cls.key(username)).execute()
+
+    @classmethod
+    def pause_if_spent(cls, username, address, allowed=SIGN_IN_TRIES):
+        """After a wrong try: the one that used up the allowance starts a pause,
         twice as long as the pair's previous one."""
         key = cls.key(username)
         with write_transaction():
             row = cls.get_or_none((cls.username == key) & (cls.address == address))
-            if row is None or row.failures < SIGN_IN_TRIES:
+            if row is None or row.failures < allowed:
                 return
             pause = min(FIRST_PAUSE * 2 ** row.locks, LONGEST_PAUSE)
             cls.update(failures=0, locks=cls.locks + 1, locked_until=utcnow() + pause).where(
@@ -114,6 +118,7 @@ class OneTimeCode(BaseModel):
     purpose = CharField(max_length=10)
     id_number = CharField(max_length=10)
     code_hash = CharField(max_length=64)
+    holder = CharField(max_length=64)  # the session that asked for it: only its tries count
     expires_at = DateTimeField()
     tries = IntegerField(default=0)
     sent_at = DateTimeField()
@@ -125,12 +130,13 @@ class OneTimeCode(BaseModel):
         indexes = ((("purpose", "id_number"), True),)
 
     @classmethod
-    def issue(cls, purpose, id_number):
-        """A new code (the previous one stops working); raises CodeNotSent."""
+    def issue(cls, purpose, id_number, holder):
+        """A new code for the session `holder` (the previous one stops working);
+        raises CodeNotSent."""
         now = utcnow()
         code = f"{secrets.randbelow(10 ** 6):06d}"
-        values = dict(code_hash=peppered(purpose, id_number, code), expires_at=now + CODE_LIFETIME,
-                      tries=0, sent_at=now)
+        values = dict(code_hash=peppered(purpose, id_number, code), holder=holder,
+                      expires_at=now + CODE_LIFETIME, tries=0, sent_at=now)
         with write_transaction():
             row = cls.get_or_none((cls.purpose == purpose) & (cls.id_number == id_number))
             if row is None:
@@ -154,11 +160,13 @@ class OneTimeCode(BaseModel):
         return 0
 
     @classmethod
-    def redeem(cls, purpose, id_number, code):
-        """True once for the right code in time; each try is counted before the
-        comparison, in the UPDATE that checks the limit."""
+    def redeem(cls, purpose, id_number, code, holder):
+        """True once for the right code in time, in the session that asked for it;
+        each try is counted before the comparison, in the UPDATE that checks the
+        limit. Tries from another session count nothing, so a stranger who types
+        someone's number cannot spend their code."""
         now = utcnow()
-        mine = (cls.purpose == purpose) & (cls.id_number == id_number)
+        mine = (cls.purpose == purpose) & (cls.id_number == id_number) & (cls.holder == holder)
         taken = cls.update(tries=cls.tries + 1).where(
             mine & (cls.tries < CODE_TRIES) & (cls.expires_at > now)).execute()
         if not taken:

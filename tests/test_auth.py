@@ -74,6 +74,18 @@ def test_a_sponsor_number_cannot_be_taken_over_without_the_code_sent_to_its_mobi
     assert User.select().count() == 0
 
 
+def test_a_stranger_who_types_the_same_number_cannot_spend_the_owners_code(app, nora):
+    """Found in review: five wrong codes from another browser ended the owner's code."""
+    owner, stranger = app.test_client(), app.test_client()
+    ask_code(owner)
+    code = code_in(last_sms(NORA_MOBILE))
+    with time_machine.travel(utcnow() + dt.timedelta(seconds=5)):
+        stranger.post("/auth/register", data={"id_number": NORA})  # within the minute: no new code
+        for guess in ("000000", "111111", "222222", "333333", "444444", "555555"):
+            assert sign_up(stranger, guess).status_code == 422
+        assert sign_up(owner, code).status_code == 303
+
+
 def test_a_number_without_a_mobile_in_the_registry_cannot_open_an_account(client, app):
     registry_entry("No Mobile", id_number(1, 20000000), None)
     for number in (id_number(1, 20000000), id_number(1, 30000000)):  # no mobile; not in the registry
@@ -98,7 +110,8 @@ def test_sign_up_explains_a_wrong_identity_number(client, nora, number, message)
 @pytest.mark.parametrize("change, message", [
     (dict(username="a"), "3 to 40 characters"),
     (dict(username="نورة"), "Latin letters"),
-    (dict(password="short1", confirm="short1"), "at least 10 characters"),
+    (dict(password="short1", confirm="short1"), "10 to 128 characters"),
+    (dict(password="x" * 129, confirm="x" * 129), "10 to 128 characters"),
     (dict(password="password123", confirm="password123"), "too easy to guess"),
     (dict(password="qwertyuiop", confirm="qwertyuiop"), "too easy to guess"),
     (dict(password="nora-my-own-words", confirm="nora-my-own-words"), "too easy to guess"),
@@ -193,6 +206,19 @@ def test_forgotten_password_a_code_then_a_new_one_and_every_session_ends(app, re
     assert elsewhere.get("/requests/").status_code == 302
     assert "تغيّرت كلمة مرور حسابك" in last_sms("+966500000444")  # her language: Arabic, the default
     assert sign_in_client(client, "amal").status_code == 422
+    assert sign_in_client(client, "amal", "a-brand-new-pass").status_code == 303
+
+
+def test_a_new_password_ends_the_sign_in_pause_the_message_spoke_of(app, resident):
+    with db.connection_context():
+        Person.update(mobile="+966500000555").where(Person.id_number == resident.id_number).execute()
+    client = app.test_client()
+    for _ in range(5):
+        client.post("/auth/login", data={"username": "amal", "password": "wrong-password-1"})
+    assert sign_in_client(client, "amal").status_code == 422  # paused
+    ask_code(client, resident.id_number, "reset")
+    client.post("/auth/reset/code", data=dict(code=code_in(last_sms("+966500000555")),
+                                              password="a-brand-new-pass", confirm="a-brand-new-pass"))
     assert sign_in_client(client, "amal", "a-brand-new-pass").status_code == 303
 
 

@@ -5,13 +5,14 @@ import uuid
 
 import pytest
 import time_machine
+from flask import request
 from flask.sessions import SecureCookieSessionInterface
 
 from app import ConfigurationError, create_app
 from models import WebSession, db, utcnow
 from tests.conftest import HX, REDIS_URL, make_app, need_service
 from tests.factories import TEST_SECRET_KEY, make_resident, make_user, sign_in_client
-from web.sessions import TOKEN
+from web.sessions import TOKEN, end_sessions_of
 
 COOKIE = "session"
 
@@ -107,6 +108,26 @@ def test_sign_out_everywhere_ends_every_session_of_the_account(store_app, amal):
     assert laptop.post("/auth/account/sign-out-everywhere").status_code == 303
     assert phone.get("/requests/").status_code == 302 and laptop.get("/requests/").status_code == 302
     assert other.get("/requests/").status_code == 200  # someone else's session is untouched
+
+
+def test_a_request_in_flight_cannot_bring_an_ended_session_back(store_app, amal):
+    """A thief's request loaded the session just before the owner signed out
+    everywhere, and changes it after: the session stays ended (found in review:
+    an insert-or-update wrote the row back, still signed in)."""
+    thief = store_app.test_client()
+    sign_in_client(thief, "amal")
+    token = cookie_of(thief)
+    interface = store_app.session_interface
+    with store_app.test_request_context("/auth/language", method="POST", headers={"Cookie": f"{COOKIE}={token}"}):
+        with db.connection_context():
+            in_flight = interface.open_session(store_app, request)
+            assert in_flight.get("_user_id") == str(amal.id)
+            end_sessions_of(amal.id)  # the owner, on another device
+            in_flight["lang"] = "en"
+            response = store_app.response_class()
+            interface.save_session(store_app, in_flight, response)
+        assert f"{COOKIE}=;" in response.headers["Set-Cookie"]  # the thief's cookie is dropped
+    assert with_cookie(store_app, token).get("/requests/").status_code == 302
 
 
 def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(store_app, amal):

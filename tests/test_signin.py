@@ -172,6 +172,43 @@ def test_the_code_step_needs_the_password_first_and_only_for_five_minutes(app, o
         assert client.post("/auth/login/code", data={"code": code}).headers["Location"] == "/auth/login"
 
 
+def test_new_addresses_buy_no_new_code_guesses(app, officer):
+    """Found in review: each address had its own five guesses at the code step."""
+    for number in range(1, 5):
+        client = app.test_client()
+        try_password(client, "noura", PASSWORD, address=f"203.0.113.{number}")
+        for _ in range(5):
+            client.post("/auth/login/code", data={"code": "000000"},
+                        environ_base={"REMOTE_ADDR": f"203.0.113.{number}"})
+    with db.connection_context():
+        account = SignInFailure.get((SignInFailure.username == "noura\x1f2") & (SignInFailure.address == "*"))
+    assert account.locked_until > utcnow()  # ten wrong codes from anywhere pause the code step
+    client = app.test_client()
+    try_password(client, "noura", PASSWORD, address="203.0.113.9")
+    code = pyotp.TOTP(officer.totp_secret).now()
+    assert client.post("/auth/login/code", data={"code": code},
+                       environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 422
+
+
+def test_an_ipv6_client_counts_as_its_whole_64(app, resident):
+    for host in range(1, SIGN_IN_TRIES + 1):
+        try_password(app.test_client(), "amal", "wrong-password-1", address=f"2001:db8:1:2::{host}")
+    assert try_password(app.test_client(), "amal", PASSWORD, address="2001:db8:1:2::99").status_code == 422
+    assert try_password(app.test_client(), "amal", PASSWORD, address="2001:db8:1:3::1").status_code == 303
+
+
+def test_the_code_step_gets_a_new_session_id_and_ends_when_the_password_changes(app, officer):
+    client = app.test_client()
+    client.post("/auth/language", data={"lang": "en"})
+    before = client.get_cookie("session").value
+    try_password(client, "noura", PASSWORD)
+    assert client.get_cookie("session").value != before  # a planted cookie learns nothing
+    with db.connection_context():
+        officer.change_password("another-long-password")
+    code = pyotp.TOTP(officer.totp_secret).now()
+    assert client.post("/auth/login/code", data={"code": code}).headers["Location"] == "/auth/login"
+
+
 def test_wrong_codes_pause_the_code_step_too(app, officer):
     client = app.test_client()
     try_password(client, "noura", PASSWORD)

@@ -111,13 +111,14 @@ class ServerSessionInterface(SessionInterface):
         now = utcnow()
         if session.token is None and session:
             session.token = secrets.token_urlsafe(32)
-            self.store.save(token_hash(session.token), self.dumps(session), user_id(session), now, now)
-            response.set_cookie(name, session.token, domain=domain, path=path,
-                                httponly=self.get_cookie_httponly(app), secure=self.get_cookie_secure(app),
+            self.store.create(token_hash(session.token), self.dumps(session), user_id(session), now)
+            response.set_cookie(name, session.token, domain=domain, path=path, httponly=self.get_cookie_httponly(app),
+                                secure=self.get_cookie_secure(app) or request.is_secure,
                                 samesite=self.get_cookie_samesite(app))
         elif session.token and session.modified:
-            self.store.save(token_hash(session.token), self.dumps(session), user_id(session),
-                            session.created_at, now)
+            seen_at = session.seen_at if is_poll() else now
+            if not self.store.update(token_hash(session.token), self.dumps(session), seen_at):
+                response.delete_cookie(name, domain=domain, path=path)  # ended meanwhile: never brought back
         elif session.token and now - session.seen_at > TOUCH_EVERY and not is_poll():
             self.store.touch(token_hash(session.token), now)
 
@@ -140,11 +141,13 @@ class DatabaseStore:
                .where(WebSession.token_hash == key).tuples().first())
         return row
 
-    def save(self, key, data, user, created_at, seen_at):
-        WebSession.insert(token_hash=key, data=data, user=user, created_at=created_at, seen_at=seen_at) \
-            .on_conflict(conflict_target=[WebSession.token_hash],
-                         update={WebSession.data: data, WebSession.user: user,
-                                 WebSession.seen_at: seen_at}).execute()
+    def create(self, key, data, user, now):
+        WebSession.insert(token_hash=key, data=data, user=user, created_at=now, seen_at=now).execute()
+
+    def update(self, key, data, seen_at):
+        """Only a session that still exists: one ended by sign-out everywhere (or a
+        password change) while this request ran stays ended. False when it is gone."""
+        return WebSession.update(data=data, seen_at=seen_at).where(WebSession.token_hash == key).execute() == 1
 
     def touch(self, key, seen_at):
         WebSession.update(seen_at=seen_at).where(WebSession.token_hash == key).execute()
@@ -169,6 +172,10 @@ class RedisStore:
         self.redis = redis.Redis.from_url(url, socket_timeout=5)
         self.prefix = prefix
         self.unavailable = (redis.ConnectionError, redis.TimeoutError)
+        # HSET only while the session exists, in one step: an ended session stays ended.
+        self.write_if_live = self.redis.register_script(
+            "if redis.call('exists', KEYS[1]) == 0 then return 0 end "
+            "redis.call('hset', KEYS[1], unpack(ARGV)) return 1")
 
     def _key(self, key):
         return f"{self.prefix}session:{key}"
@@ -178,23 +185,26 @@ class RedisStore:
 
     def load(self, key):
         found = self.redis.hgetall(self._key(key))
-        if not found:
+        if b"data" not in found:
             return None
         return (found[b"data"].decode(), dt.datetime.fromisoformat(found[b"created_at"].decode()),
                 dt.datetime.fromisoformat(found[b"seen_at"].decode()))
 
-    def save(self, key, data, user, created_at, seen_at):
+    def create(self, key, data, user, now):
         pipe = self.redis.pipeline()
-        pipe.hset(self._key(key), mapping=dict(data=data, created_at=created_at.isoformat(),
-                                               seen_at=seen_at.isoformat(), user=user or ""))
+        pipe.hset(self._key(key), mapping=dict(data=data, created_at=now.isoformat(),
+                                               seen_at=now.isoformat(), user=user or ""))
         pipe.expire(self._key(key), int(LIFETIME.total_seconds()))
         if user:
             pipe.sadd(self._account(user), key)
             pipe.expire(self._account(user), int(LIFETIME.total_seconds()))
         pipe.execute()
 
+    def update(self, key, data, seen_at):
+        return self.write_if_live(keys=[self._key(key)], args=["data", data, "seen_at", seen_at.isoformat()]) == 1
+
     def touch(self, key, seen_at):
-        self.redis.hset(self._key(key), "seen_at", seen_at.isoformat())
+        self.write_if_live(keys=[self._key(key)], args=["seen_at", seen_at.isoformat()])
 
     def delete(self, key):
         user = self.redis.hget(self._key(key), "user")

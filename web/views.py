@@ -1,5 +1,6 @@
 """Helpers every blueprint's views use: page-or-fragment rendering, polls that cost
 no body, role checks, looking a request up by its number, sending a document."""
+import ipaddress
 import re
 from functools import wraps
 from io import BytesIO
@@ -105,3 +106,18 @@ def safe_next(default):
 
 def client_ip():
     return request.remote_addr
+
+
+def client_network():
+    """The client's address as sign-in pauses count it: an IPv6 client owns a whole
+    /64, so all of it counts as one address."""
+    address = request.remote_addr or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:45]
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))

@@ -40,7 +40,7 @@ def code_field():
 def new_password_fields():
     password = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Choose a password.")),
-        Length(10, 200, _l("The password needs at least 10 characters.")), validate_new_password])
+        Length(10, 128, _l("A password has 10 to 128 characters.")), validate_new_password])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         EqualTo("password", _l("The two passwords are not the same."))])
     return password, confirm

@@ -36,13 +36,16 @@ from models import (
 )
 from web.extensions import limiter
 from web.sessions import end_sessions_of
-from web.views import client_ip, safe_next
+from web.views import client_network, safe_next
 
 bp = Blueprint("auth", __name__, template_folder="../../templates")
 
 # Checked when the username is unknown, so that answer costs what a wrong password costs.
 DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
 SECOND_FACTOR_WINDOW = dt.timedelta(minutes=5)
+# The code step from every address together: whoever reaches it knows the password, so
+# new addresses must not buy new guesses (each address has its own SIGN_IN_TRIES too).
+ANY_ADDRESS, CODE_STEP_TRIES = "*", 10
 
 
 def login_limit():
@@ -91,8 +94,9 @@ def login():
         form.password.errors.append(sign_in_failed())
         return render_template("auth/login.html", form=form), 422
     next_page = safe_next(url_for("home.index"))
-    if user.is_staff:
-        session["second_factor"] = [user.id, utcnow().isoformat()]
+    if user.is_staff:  # a new session id, bound to this password: a planted cookie learns nothing
+        session.regenerate()
+        session["second_factor"] = [user.id, utcnow().isoformat(), user.password_hash[-16:]]
         return redirect(url_for("auth.second_factor", next=next_page), 303)
     start_session(user)
     return redirect(next_page, 303)
@@ -104,7 +108,7 @@ def password_holder(username, password):
     checks the pause; unknown users cost one hash too; a disabled account is only
     looked at after its password."""
     user = User.get_or_none(User.username == username)
-    address = client_ip()
+    address = client_network()
     allowed = SignInFailure.take_try(username, address)
     right = check_password_hash(user.password_hash if user else DUMMY_HASH, password)
     if allowed and right and user and user.is_active:
@@ -125,15 +129,16 @@ def second_factor():
     form = SecondFactorForm()
     if not form.validate_on_submit():
         return second_factor_page(user, form, 422 if form.is_submitted() else 200)
-    address = client_ip()
-    key = user.username + "\x1f2"
-    allowed = SignInFailure.take_try(key, address)
+    key, address = user.username + "\x1f2", client_network()
+    allowed = SignInFailure.take_try(key, address) and SignInFailure.take_try(key, ANY_ADDRESS, CODE_STEP_TRIES)
     if allowed and (user.verify_totp(form.code.data) or RecoveryCode.use(user, form.code.data)):
         SignInFailure.forgive(key, address)
+        SignInFailure.forgive(key, ANY_ADDRESS)
         start_session(user)
         return redirect(safe_next(url_for("staff.queue")), 303)
     if allowed:
         SignInFailure.pause_if_spent(key, address)
+        SignInFailure.pause_if_spent(key, ANY_ADDRESS, CODE_STEP_TRIES)
     form.code.errors.append(_("This code is wrong or was used already. Try the next code of your app."))
     return second_factor_page(user, form, 422)
 
@@ -148,12 +153,14 @@ def pending_staff():
     pending = session.get("second_factor")
     if not pending:
         return None
-    user_id, since = pending
+    user_id, since, password_tail = pending
     if utcnow() - dt.datetime.fromisoformat(since) > SECOND_FACTOR_WINDOW:
         session.pop("second_factor")
         return None
     user = User.get_or_none(User.id == user_id)
-    return user if user and user.is_active and user.is_staff else None
+    if user and user.is_active and user.is_staff and user.password_hash[-16:] == password_tail:
+        return user
+    return None  # disabled, or the password changed since
 
 
 @bp.route("/logout", methods=["POST"])
@@ -194,10 +201,15 @@ def send_code(purpose, person):
     account = User.get_or_none(User.id_number == person.id_number)
     locale = (account.locale if account and account.locale else None) or str(get_locale())
     with write_transaction():
-        code = OneTimeCode.issue(purpose, person.id_number)
+        code = OneTimeCode.issue(purpose, person.id_number, code_holder())
         with force_locale(locale):
             text = code_message(purpose, account, code)
         Notice.queue(f"{purpose}-{secrets.token_hex(12)}", person.mobile, text, kind=purpose)
+
+
+def code_holder():
+    """Who asked for a code: a random id kept in this browser's session."""
+    return session.setdefault("code_holder", secrets.token_urlsafe(16))
 
 
 def code_message(purpose, account, code):
@@ -256,7 +268,8 @@ def register_code():
     if not form.validate_on_submit():
         return code_page("signup", form, "auth/register_code.html", 422 if form.is_submitted() else 200)
     id_number = session["signup"]
-    if not OneTimeCode.redeem("signup", id_number, form.code.data) or User.get_or_none(User.id_number == id_number):
+    redeemed = OneTimeCode.redeem("signup", id_number, form.code.data, code_holder())
+    if not redeemed or User.get_or_none(User.id_number == id_number):
         form.code.errors.append(wrong_code())
         return code_page("signup", form, "auth/register_code.html", 422)
     try:
@@ -298,11 +311,12 @@ def reset_code():
         return code_page("reset", form, "auth/reset_code.html", 422 if form.is_submitted() else 200)
     id_number = session["reset"]
     user = User.get_or_none(User.id_number == id_number)
-    if not OneTimeCode.redeem("reset", id_number, form.code.data) or user is None:
+    if not OneTimeCode.redeem("reset", id_number, form.code.data, code_holder()) or user is None:
         form.code.errors.append(wrong_code())
         return code_page("reset", form, "auth/reset_code.html", 422)
     set_password(user, form.password.data)
     end_sessions_of(user)
+    SignInFailure.forgive_everywhere(user.username)  # the sign-in page promised this
     session.pop("reset")
     return render_template("auth/reset_done.html")
 

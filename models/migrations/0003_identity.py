@@ -46,6 +46,7 @@ def tables(db):
         purpose = CharField(max_length=10)
         id_number = CharField(max_length=10)
         code_hash = CharField(max_length=64)
+        holder = CharField(max_length=64)  # the session that asked for it: only its tries count
         expires_at = DateTimeField()
         tries = IntegerField(default=0)
         sent_at = DateTimeField()
