@@ -65,6 +65,7 @@ def create_app(test_config=None):
         RATELIMIT_CODES="10 per 10 minutes",  # sign-up and reset: numbers asked, codes checked
         SESSION_REDIS_URL=None,  # sessions in Redis instead of the database
         RATELIMIT_HEADERS_ENABLED=False,
+        PUBLIC_URL="http://127.0.0.1:8000",  # the portal's address as residents reach it: links in SMS
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
                             "image/svg+xml"],
