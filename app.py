@@ -66,6 +66,10 @@ def create_app(test_config=None):
         SESSION_REDIS_URL=None,  # sessions in Redis instead of the database
         RATELIMIT_HEADERS_ENABLED=False,
         PUBLIC_URL="http://127.0.0.1:8000",  # the portal's address as residents reach it: links in SMS
+        SMS_GATEWAY="log",  # "log" writes each SMS to the log; "http" posts it to SMS_GATEWAY_URL
+        SMS_GATEWAY_URL=None,
+        SMS_GATEWAY_TOKEN=None,  # sent as "Authorization: Bearer <token>"
+        SMS_GATEWAY_TIMEOUT=5,  # seconds
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
                             "image/svg+xml"],
