@@ -70,6 +70,7 @@ def create_app(test_config=None):
         SMS_GATEWAY_URL=None,
         SMS_GATEWAY_TOKEN=None,  # sent as "Authorization: Bearer <token>"
         SMS_GATEWAY_TIMEOUT=5,  # seconds
+        DEMO=False,  # FLASK_DEMO=1 (make run): the outbox page /dev/outbox shows every SMS
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
                             "image/svg+xml"],
@@ -139,6 +140,9 @@ def register_blueprints(app):
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(requests_bp, url_prefix="/requests")
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    if app.config["DEMO"]:
+        from blueprints.dev import bp as dev_bp
+        app.register_blueprint(dev_bp, url_prefix="/dev")
 
 
 def open_database(url):
