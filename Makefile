@@ -8,10 +8,12 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 .PHONY: run test lint install translations assets system-packages chromium clean
 
-# Upgrades the schema (migrations) and loads the demo data once, then serves. Ctrl-C stops it.
+# Upgrades the schema (migrations) and loads the demo data once, then serves (web) and sends the
+# SMS outbox (worker), both from the Procfile, in demo mode: the SMS are read at /dev/outbox. Ctrl-C stops it.
 run: install instance/secret_key
 	$(BIN)/flask --app app init-db --demo
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) "app:create_app()"
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) FLASK_DEMO=1 FLASK_PUBLIC_URL=http://127.0.0.1:$(PORT) \
+	  $(BIN)/honcho start
 
 # The date-sensitive modules run again as if started at other moments: Thursday 31 December
 # at 23:30 UTC (already Friday 1 January in Riyadh) and 29 February 2028.

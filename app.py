@@ -65,6 +65,12 @@ def create_app(test_config=None, instance_path=None):
         RATELIMIT_CODES="10 per 10 minutes",  # sign-up and reset: numbers asked, codes checked
         SESSION_REDIS_URL=None,  # sessions in Redis instead of the database
         RATELIMIT_HEADERS_ENABLED=False,
+        PUBLIC_URL="http://127.0.0.1:8000",  # the portal's address as residents reach it: links in SMS
+        SMS_GATEWAY="log",  # "log" writes each SMS to the log; "http" posts it to SMS_GATEWAY_URL
+        SMS_GATEWAY_URL=None,
+        SMS_GATEWAY_TOKEN=None,  # sent as "Authorization: Bearer <token>"
+        SMS_GATEWAY_TIMEOUT=5,  # seconds
+        DEMO=False,  # FLASK_DEMO=1 (make run): the outbox page /dev/outbox shows every SMS
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
                             "image/svg+xml"],
@@ -134,6 +140,9 @@ def register_blueprints(app):
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(requests_bp, url_prefix="/requests")
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    if app.config["DEMO"]:
+        from blueprints.dev import bp as dev_bp
+        app.register_blueprint(dev_bp, url_prefix="/dev")
 
 
 def open_database(url):

@@ -1,10 +1,11 @@
 """The deadline figures, computed in SQL (the same queries on SQLite and PostgreSQL),
-and the daily chart drawn on the server as SVG."""
+the daily chart drawn on the server as SVG, and how the SMS notices fare."""
 import datetime as dt
 
 from peewee import Case, Value, fn
 
 from models.catalogue import Service
+from models.notices import DELIVERED, FAILED, PENDING, Notice
 from models.workflow import ServiceRequest as SR  # noqa: N817 (a short alias keeps the SQL readable)
 
 PERCENTILES = (("median", 0.5), ("p90", 0.9))
@@ -80,3 +81,9 @@ def chart(days, width=640, height=180):
             bars.append(dict(x=round(x + offset, 1), y=round(height - h, 1), w=round(bar, 1), h=h,
                              kind=kind, value=value, day=day))
     return dict(bars=bars, top=top, width=width, height=height, first=days[0][0], last=days[-1][0])
+
+
+def notices():
+    """{status: how many SMS notices}, for pending, delivered and failed (all time)."""
+    counted = dict(Notice.select(Notice.status, fn.COUNT(Notice.id)).group_by(Notice.status).tuples())
+    return {status: counted.get(status, 0) for status in (PENDING, DELIVERED, FAILED)}

@@ -1,6 +1,9 @@
 """A request's life: its statuses and the moves between them, the request itself
 with its deadline, its timeline of events and its documents."""
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
@@ -23,6 +26,7 @@ from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
 from models.deadlines import Holiday, days_off, due_date, look_ahead_end
 from models.drafts import DraftFile
+from models.notices import Notice
 from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits, working_days_between
 from models.users import Person, User
 
@@ -187,10 +191,34 @@ class ServiceRequest(BaseModel):
                 raise ActionRefused(_l("Someone changed this request at the same moment; "
                                          "look at it again."))
             kind = "answer" if actor is not None and actor.id == current.owner_id else "status"
-            Event.create(request=self, at=now, kind=kind, status=new_status, message=message,
-                         reason_choice=reason_choice, actor=actor)
+            event = Event.create(request=self, at=now, kind=kind, status=new_status, message=message,
+                                 reason_choice=reason_choice, actor=actor)
             Audit.record(actor, current, new_status, current.status, new_status, ip)
+            if new_status in (RETURNED, ACCEPTED, REJECTED):
+                current.notify_owner(event)
         return cls.get_by_id(self.id)
+
+    def notify_owner(self, event):
+        """The resident's SMS about a return or a decision, in their language: the
+        number and a link to the request's page, never the reason (an SMS is read
+        over shoulders). Queued in the caller's transaction; the event's id keeps it
+        one notice per change. An account from before sign-up by SMS has no proven
+        mobile (User.mobile is NULL): it gets no SMS, only the page."""
+        owner = User.get_by_id(self.owner_id)
+        if not owner.mobile:
+            return
+        url = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/requests/{self.number}"
+        with force_locale(owner.locale or "ar"):
+            if event.status == RETURNED:
+                text = _("Tawasul: your request %(number)s needs more information from you. "
+                         "Read what is missing and answer at %(url)s", number=self.number, url=url)
+            elif event.status == ACCEPTED:
+                text = _("Tawasul: your request %(number)s was accepted. Details: %(url)s",
+                         number=self.number, url=url)
+            else:
+                text = _("Tawasul: your request %(number)s was rejected. Read the reason at %(url)s",
+                         number=self.number, url=url)
+        Notice.queue(f"request-{self.number}-{event.id}", owner.mobile, text, kind=event.status)
 
     def clock_values(self, new_status, now):
         """Pause the deadline when the request goes back to the resident; when it

@@ -23,6 +23,7 @@ from models import (
     figures,
     riyadh_today,
 )
+from models.notices import NOTICE_STATUS_LABELS
 from web.views import (
     ANY_OWNER,
     client_ip,
@@ -189,7 +190,8 @@ def figures_page():
     form.start.data, form.end.data = period
     rows, total = figures.per_service(*period, today=riyadh_today())
     return render_template("staff/figures.html", form=form, period=period, rows=rows, total=total,
-                           chart=figures.chart(figures.daily(*period)))
+                           chart=figures.chart(figures.daily(*period)), notices=figures.notices(),
+                           notice_labels=NOTICE_STATUS_LABELS)
 
 
 @bp.route("/stats")

@@ -1,0 +1,1 @@
+from blueprints.dev.routes import bp  # noqa: F401
