@@ -11,6 +11,6 @@ sessions = AppGroup("sessions", help="Sessions kept on the server.")
 
 @sessions.command("purge")
 def purge_sessions():
-    """Remove expired sessions (run hourly from cron; the SMS worker does it too)."""
+    """Remove expired sessions (run hourly from cron)."""
     removed = current_app.session_interface.store.purge(utcnow())
     click.echo(f"Removed {removed} expired session(s).")
