@@ -1,6 +1,6 @@
 """flask db upgrade | status, and init-db (upgrade, with the demo data on request)."""
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from models import schema_status, upgrade
 
@@ -28,6 +28,7 @@ def db_status():
 
 @click.command("init-db")
 @click.option("--demo", is_flag=True, help="Also load the demo accounts, persons and requests.")
+@with_appcontext  # the demo's decisions queue SMS, which need the app's configuration
 def init_db(demo):
     """Upgrade the schema, and load the demo data with --demo (safe to run again)."""
     upgrade()
