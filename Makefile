@@ -11,7 +11,7 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 # Upgrades the schema (migrations) and loads the demo data once, then serves (web) and sends the
 # SMS outbox (worker), both from the Procfile, in demo mode: the SMS are read at /dev/outbox. Ctrl-C stops it.
 run: install instance/secret_key
-	$(BIN)/flask --app app init-db --demo
+	FLASK_PUBLIC_URL=http://127.0.0.1:$(PORT) $(BIN)/flask --app app init-db --demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) FLASK_DEMO=1 FLASK_PUBLIC_URL=http://127.0.0.1:$(PORT) \
 	  $(BIN)/honcho start
 
