@@ -32,7 +32,7 @@ def serve(poll_seconds):
     path = os.path.join(tempfile.mkdtemp(), "bench.sqlite")
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": secrets.token_hex(32),
                       "STATUS_POLL_SECONDS": poll_seconds})
-    with db.connection_context():
+    with app.app_context(), db.connection_context():
         upgrade()
         load_demo()
     with socket.socket() as sock:
