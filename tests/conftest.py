@@ -157,6 +157,8 @@ def signed_in(client, auth, resident):
 # ------------------------------------------------------------------ browser tests
 
 CHROMIUM = "/usr/bin/chromium"
+# Screenshots the browser tests take of the pages they visit, to look at (never committed).
+SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "screenshots")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 POLL = 1
@@ -203,3 +205,15 @@ def sign_in(page, live, username="amal", lands_on="/requests/"):
         page.fill("#code", second_factor_code(username))
         page.click("main button")
     page.wait_for_url(f"{live}{lands_on}")
+
+
+def screenshot(page, name, widths=(360, 1280)):
+    """Full-page screenshots of the page as it is, at phone and desktop width, into
+    screenshots/ (ignored by git): screenshots/<name>-<width>.png."""
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    size = page.viewport_size
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": size["height"] if size else 800})
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}-{width}.png"), full_page=True)
+    if size:
+        page.set_viewport_size(size)
