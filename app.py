@@ -11,11 +11,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db, mask_mobile
-from web import errors, ratelimit, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
+from web import errors, fastpoll, language, ratelimit, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import format_day, format_filesize, format_hours, format_moment, nationality_name
 
-LANGUAGES = ("ar", "en")
 # Values seen in tutorials and in this project's own history: a key anyone can read.
 KNOWN_KEYS = {"dev-only-change-me", "dev", "development", "secret", "secret-key", "change-me", "changeme", "test"}
 SECRET_KEY_FILE = "secret_key"  # in instance/, written once by `make run`
@@ -28,12 +27,8 @@ class ConfigurationError(RuntimeError):
 def select_locale():
     if not has_request_context():
         return "en"  # command-line output
-    lang = session.get("lang")
-    if lang in LANGUAGES:
-        return lang
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
-    return request.accept_languages.best_match(LANGUAGES) or "ar"
+    account = current_user.locale if current_user and current_user.is_authenticated else None
+    return language.choose(session.get("lang"), account, request.accept_languages)
 
 
 @login_manager.user_loader
@@ -85,10 +80,13 @@ def create_app(test_config=None, instance_path=None):
     os.makedirs(app.instance_path, exist_ok=True)
     require_secret_key(app)
 
+    fastpoll.init_app(app)  # unchanged polls answered before Flask (inside ProxyFix: it sees the real scheme)
     if app.config["PROXY_COUNT"]:  # behind a TLS proxy: real client address and scheme
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])
-    db.initialize(open_database(app.config["DATABASE_URL"]))
+    if db.obj is not None and hasattr(db.obj, "close_all"):
+        db.obj.close_all()  # a previous app of this process (tests) gives its connections back
+    db.initialize(open_database(app.config["DATABASE_URL"], pooled=True))
     app.before_request(refuse_nul)
     app.before_request(connect_db)
     app.teardown_request(close_db)
@@ -145,11 +143,20 @@ def register_blueprints(app):
         app.register_blueprint(dev_bp, url_prefix="/dev")
 
 
-def open_database(url):
+def open_database(url, pooled=False):
+    """The database at `url`. Pooled (the app's own): connections stay open and are
+    reused by the next request, so a request does not pay for a new connection and
+    SQLite's pragmas each time (playhouse.pool)."""
+    options = {}
+    if pooled:
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme.removesuffix('+pool')}+pool://{rest}"
+        options = dict(max_connections=64, stale_timeout=300)
     if url.startswith("sqlite"):
-        return connect(url, pragmas={"foreign_keys": 1, "journal_mode": "wal",
-                                     "busy_timeout": 10000, "synchronous": "normal"})
-    return connect(url)
+        options["pragmas"] = {"foreign_keys": 1, "journal_mode": "wal", "busy_timeout": 10000, "synchronous": "normal"}
+        if pooled:  # a connection is used by one thread at a time, but not always the one that opened it
+            options["check_same_thread"] = False
+    return connect(url, **options)
 
 
 def refuse_nul():
@@ -173,7 +180,7 @@ def close_db(exc):
 def template_globals():
     locale = get_locale()
     return dict(locale=locale, lang=locale.language, status_labels=STATUS_LABELS,
-                id_type_labels=ID_TYPE_LABELS, languages=LANGUAGES, mask_mobile=mask_mobile)
+                id_type_labels=ID_TYPE_LABELS, languages=language.LANGUAGES, mask_mobile=mask_mobile)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

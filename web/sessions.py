@@ -53,9 +53,12 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = True
 
     def expired(self, now):
-        if now - self.created_at > LIFETIME:
-            return True
-        return bool(self.get("_staff")) and now - self.seen_at > STAFF_IDLE
+        return is_expired(self.created_at, self.seen_at, bool(self.get("_staff")), now)
+
+
+def is_expired(created_at, seen_at, staff, now):
+    """12 hours after sign-in for everyone; 30 minutes without an action for staff."""
+    return now - created_at > LIFETIME or (staff and now - seen_at > STAFF_IDLE)
 
 
 def is_poll():

@@ -1,0 +1,92 @@
+"""The unchanged poll answered before Flask (web/fastpoll.py): one query, the same
+answers as the full path, and every other case left to Flask."""
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+
+from models import User, db, utcnow
+from tests.factories import make_user, sign_in_client, submit_request
+
+POLL = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def polling(app, resident):
+    """A signed-in resident, her request and the version her panel shows."""
+    service_request = submit_request(resident)
+    client = app.test_client()
+    sign_in_client(client, "amal")
+    page = client.get(f"/requests/{service_request.number}").text
+    version = re.search(r'"X-Shown-Version": "([^"]+)"', page).group(1)
+    return client, service_request, version
+
+
+def poll(client, number, version, **headers):
+    return client.get(f"/requests/{number}/status", headers=dict(POLL, **{"X-Shown-Version": version}, **headers))
+
+
+@pytest.fixture
+def queries(monkeypatch):
+    """Every SQL statement the app sends while the test runs."""
+    sent = []
+    real = type(db.obj).execute_sql
+
+    def spy(self, sql, params=None, *args, **kwargs):
+        sent.append(sql)
+        return real(self, sql, params, *args, **kwargs)
+    monkeypatch.setattr(type(db.obj), "execute_sql", spy)
+    return sent
+
+
+def test_an_unchanged_poll_is_one_query_and_an_empty_204(polling, queries):
+    client, service_request, version = polling
+    response = poll(client, service_request.number, version)
+    assert response.status_code == 204 and response.data == b""
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and "Cookie" in response.headers["Vary"]
+    assert len(queries) == 1 and "websession" in queries[0] and "servicerequest" in queries[0]
+
+
+def test_a_changed_request_gets_its_new_panel(polling):
+    client, service_request, version = polling
+    service_request.change_status("under_review")
+    response = poll(client, service_request.number, version)
+    assert response.status_code == 200 and response.headers["ETag"].strip('"') != version
+
+
+def test_another_language_gets_the_panel_in_it(polling):
+    client, service_request, version = polling
+    client.post("/auth/language", data={"lang": "en" if version.endswith("-ar") else "ar"})
+    assert poll(client, service_request.number, version).status_code == 200
+
+
+def test_someone_elses_request_is_a_404_as_before(polling, other_resident):
+    client, _, version = polling
+    theirs = submit_request(other_resident, person_name="Badr Ali")
+    assert poll(client, theirs.number, version.replace(version.split("-")[0], "1")).status_code == 404
+
+
+def test_a_disabled_account_or_an_ended_session_is_signed_out(app, polling):
+    client, service_request, version = polling
+    with db.connection_context():
+        User.update(disabled=True).where(User.username == "amal").execute()
+    assert poll(client, service_request.number, version).status_code == 401
+    with db.connection_context():
+        User.update(disabled=False).where(User.username == "amal").execute()
+    client.post("/auth/logout")
+    assert poll(client, service_request.number, version).status_code == 401
+
+
+def test_an_expired_session_is_not_answered_early(polling):
+    client, service_request, version = polling
+    with time_machine.travel(utcnow() + dt.timedelta(hours=12, minutes=1), tick=False):
+        assert poll(client, service_request.number, version).status_code == 401
+
+
+def test_staff_polls_are_left_to_flask(app, polling):
+    make_user("noura", None, role="officer", full_name="Noura")
+    client = app.test_client()
+    sign_in_client(client, "noura")
+    _, service_request, version = polling
+    assert poll(client, service_request.number, version).status_code == 404  # not her request
