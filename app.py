@@ -45,7 +45,8 @@ def create_app(test_config=None, instance_path=None):
         MAX_CONTENT_LENGTH=27 * 1024 * 1024,  # five 5 MB files and the form around them
         MAX_DOCUMENTS=5,
         MAX_DOCUMENT_BYTES=5 * 1024 * 1024,
-        STATUS_POLL_SECONDS=10,
+        STATUS_POLL_SECONDS=10,  # a panel asks this often after a change, then backs off ...
+        STATUS_POLL_MAX_SECONDS=60,  # ... to this (static/js/app.js)
         QUEUE_POLL_SECONDS=30,
         NOJS_REFRESH_SECONDS=60,
         BABEL_DEFAULT_LOCALE="ar",

@@ -179,7 +179,8 @@ def browser():
 @pytest.fixture
 def live(tmp_path):
     """The app served on a free loopback port, on its own SQLite file."""
-    app = make_app(f"sqlite:///{tmp_path / 'e2e.sqlite'}", STATUS_POLL_SECONDS=POLL, NOJS_REFRESH_SECONDS=2)
+    app = make_app(f"sqlite:///{tmp_path / 'e2e.sqlite'}", STATUS_POLL_SECONDS=POLL, NOJS_REFRESH_SECONDS=2,
+                   STATUS_POLL_MAX_SECONDS=POLL)  # no back-off here; tests/test_e2e_backoff.py has it
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

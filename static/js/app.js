@@ -6,6 +6,37 @@
   document.addEventListener("htmx:config:request", function (event) {
     if (document.hidden && event.target.closest("[data-poll]")) event.preventDefault();
   });
+  // Back-off: a status panel that saw no change asks less often (every data-poll-every
+  // seconds, then twice as long each time, up to data-poll-max); a change, the tab
+  // shown again, or the resident acting brings it back to the short interval.
+  var wait = 0, timer = 0;
+  function poller() { return document.querySelector("[data-poll-every]"); }
+  function schedule(reset) {
+    var panel = poller();
+    clearTimeout(timer);
+    if (!panel) return;
+    var every = 1000 * Number(panel.getAttribute("data-poll-every"));
+    var most = 1000 * Number(panel.getAttribute("data-poll-max"));
+    wait = reset || !wait ? every : Math.min(2 * wait, most);
+    timer = setTimeout(function () { if (poller()) htmx.trigger(poller(), "poll"); }, wait);
+  }
+  // (after:request, not finally: a swapped-out panel is no longer in the document.)
+  function polled(event) {
+    if (!event.target.hasAttribute || !event.target.hasAttribute("data-poll-every")) return;
+    var response = event.detail.ctx.response;
+    schedule(Boolean(response) && response.status !== 204 && response.status < 400);
+  }
+  document.addEventListener("htmx:after:request", polled);
+  document.addEventListener("htmx:error", polled);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) schedule(true); });
+  ["click", "keydown", "submit"].forEach(function (type) {
+    document.addEventListener(type, function () { if (wait > 0) schedule(true); }, true);
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { schedule(true); });
+  } else {
+    schedule(true);
+  }
   // Refuse an oversized file before it is uploaded on a metered connection.
   document.addEventListener("change", function (event) {
     var input = event.target;
