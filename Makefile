@@ -6,7 +6,7 @@ PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test lint install translations assets system-packages chromium clean
+.PHONY: run test lint bench install translations assets system-packages chromium clean
 
 # Upgrades the schema (migrations) and loads the demo data once, then serves (web) and sends the
 # SMS outbox (worker), both from the Procfile, in demo mode: the SMS are read at /dev/outbox. Ctrl-C stops it.
@@ -27,6 +27,12 @@ test: install $(VENV)/.dev chromium
 	  echo "== the clock at $$clock"; \
 	  TAWASUL_TEST_CLOCK=$$clock $(BIN)/python -m pytest $(DATE_SENSITIVE) || exit 1; \
 	done
+
+# The speed over HTTP against a bare Flask app on the same server (bench/speed.py), written to
+# README.md. Never part of `make test`: machines here are shared and noisy.
+bench: install $(VENV)/.dev
+	@command -v wrk >/dev/null || { $(APT) update && $(APT) install -y wrk; }
+	$(BIN)/python bench/speed.py --readme
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
