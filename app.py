@@ -33,7 +33,8 @@ def select_locale():
 
 @login_manager.user_loader
 def load_user(user_id):
-    user = User.get_or_none(User.id == int(user_id))
+    user = session.account if session.account and session.account.id == int(user_id) else None
+    user = user or User.get_or_none(User.id == int(user_id))
     return user if user and user.is_active else None
 
 

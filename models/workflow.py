@@ -98,7 +98,8 @@ class ServiceRequest(BaseModel):
         condition = cls.number == number
         if owner is not None:
             condition &= cls.owner == owner
-        return cls.get_or_none(condition)
+        return (cls.select(cls, Service, Person).join(Service).switch(cls).join(Person)
+                .where(condition).first())  # with its service and person: every page shows them
 
     @classmethod
     def sent_from_draft(cls, user, token):

@@ -255,7 +255,8 @@ def test_plain_get_of_the_panel_url_is_a_whole_page(signed_in, service_request):
 def test_htmx_get_of_the_panel_is_the_fragment_only(signed_in, service_request):
     html = panel(signed_in, service_request).get_data(as_text=True)
     assert "<html" not in html and html.lstrip().startswith('<section id="status-panel"')
-    assert 'hx-trigger="every' in html and 'hx-swap="outerHTML"' in html
+    assert 'hx-trigger="poll, visibilitychange from:document"' in html and 'data-poll-every="10"' in html
+    assert 'hx-swap="outerHTML"' in html
     assert 'hx-status:5xx="swap:none"' in html
 
 
