@@ -1,0 +1,134 @@
+"""Many open status panels at once, on loopback: how many one core holds.
+
+Starts the portal as `make run` does (bench/speed.py), signs the demo resident in
+a few times, then opens PANELS keep-alive connections that each poll like an open
+panel right after a change (every 10 s, the shortest interval; the back-off only
+lowers the load), for SECONDS. Reports polls served per second, p50/p95/p99
+latency, errors, the server's CPU (its processes' user + system time from /proc)
+and from them the open panels one core holds at this interval and at the steady
+60 s of the back-off.
+
+    .venv/bin/python bench/panels.py [--panels 2000] [--seconds 120] [--engine sqlite|postgres]
+"""
+import argparse
+import asyncio
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import speed  # noqa: E402  (bench/speed.py: starting the portal, signing in)
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process and its children (gunicorn's workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for child in [pid, *children(pid)]:
+        try:
+            with open(f"/proc/{child}/stat") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / ticks
+
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as file:
+                    if int(file.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+async def panel(port, path, headers, interval, until, latencies, errors):
+    await asyncio.sleep(random.uniform(0, interval))  # panels were opened at different moments
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+               + "\r\n").encode()
+    while time.monotonic() < until:
+        start = time.monotonic()
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"(?i)content-length: (\d+)", head)
+            if length:
+                await reader.readexactly(int(length.group(1)))
+            status = int(head.split(b" ", 2)[1])
+            latencies.append(time.monotonic() - start)
+            if status != 204:
+                errors.append(status)
+        except (OSError, asyncio.IncompleteReadError) as error:
+            errors.append(repr(error))
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - start)))
+    writer.close()
+
+
+async def load(port, path, headers, panels, seconds, interval):
+    latencies, errors = [], []
+    until = time.monotonic() + seconds
+    await asyncio.gather(*(panel(port, path, headers, interval, until, latencies, errors) for _ in range(panels)))
+    return latencies, errors
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--panels", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=120)
+    parser.add_argument("--interval", type=float, default=10)
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+    url = ("sqlite:///" + os.path.join(tempfile.mkdtemp(), "panels.sqlite") if args.engine == "sqlite"
+           else speed.postgres_url())
+    env = dict(os.environ, DATABASE_URL=url, FLASK_SECRET_KEY=speed.secrets.token_urlsafe(48),
+               FLASK_RATELIMIT_ENABLED="false")
+    speed.subprocess.run([os.path.join(speed.ROOT, ".venv", "bin", "flask"), "--app", "app", "init-db", "--demo"],
+                         cwd=speed.ROOT, env=env, check=True, capture_output=True)
+    port = speed.free_port()
+    server = speed.start("app:create_app()", port, env, speed.procfile_gunicorn())
+    try:
+        poll_url, headers = speed.portal_targets(f"http://127.0.0.1:{port}")["poll"]
+        path = poll_url.split(str(port), 1)[1]
+        cpu_before, wall = cpu_seconds(server.pid), time.monotonic()
+        latencies, errors = asyncio.run(load(port, path, headers, args.panels, args.seconds, args.interval))
+        cpu, wall = cpu_seconds(server.pid) - cpu_before, time.monotonic() - wall
+    finally:
+        server.terminate()
+        server.wait()
+    report(args, latencies, errors, cpu, wall)
+
+
+def report(args, latencies, errors, cpu, wall):
+    latencies.sort()
+    rate = len(latencies) / wall
+    cores_busy = cpu / wall
+    per_core = args.panels / cores_busy if cores_busy else float("inf")
+
+    def pick(q):
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+    print(f"{args.panels} open panels polling every {args.interval:g} s for {wall:.0f} s ({args.engine}, "
+          f"gunicorn {' '.join(speed.procfile_gunicorn())}):")
+    print(f"  polls served   {len(latencies):,} ({rate:,.0f}/s)")
+    print(f"  latency ms     p50 {pick(0.5):.1f}  p95 {pick(0.95):.1f}  p99 {pick(0.99):.1f}  "
+          f"(mean {statistics.mean(latencies) * 1000:.1f})")
+    print(f"  errors         {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
+    print(f"  server CPU     {cpu:.1f} s = {cores_busy:.2f} cores busy")
+    print(f"  one core holds {per_core:,.0f} panels polling every {args.interval:g} s, "
+          f"{per_core * 60 / args.interval:,.0f} at the back-off's 60 s")
+
+
+if __name__ == "__main__":
+    main()
