@@ -21,6 +21,7 @@ from models import (
     Draft,
     Event,
     Person,
+    Rating,
     Reason,
     Service,
     ServiceRequest,
@@ -52,6 +53,39 @@ def id_number(prefix, body):
     """A valid identity number: prefix digit, 8 digits, Luhn check digit."""
     payload = f"{prefix}{body:08d}"
     return payload + luhn_digit(payload)
+
+
+# The `demo` account is Arabic: its requests, the officers' messages and reasons, and
+# its linked persons' names are written in Arabic (`demo2` and the volume stay as they
+# are). A demo database loaded before had them in English: top_up() rewrites exactly
+# those texts (DEMO_TEXTS_BEFORE), nothing a visitor typed.
+DEMO_TEXTS = dict(
+    worker="أحمد صالح اليافعي",
+    visitor="عمر خالد حداد",
+    driver="راجيش كومار",
+    review="تنتهي إقامة عاملي الأسبوع القادم، وقد جُدِّد التأمين الطبي وأرفقته. أرجو تجديد الإقامة.",
+    accepted="تنتهي تأشيرة زيارة قريبي قريبًا وهو ما زال يتلقى العلاج في المستشفى؛ أطلب تمديدها شهرًا واحدًا.",
+    accepted_reason="مُدِّدت التأشيرة 30 يومًا.",
+    rejected="أطلب تغيير مهنة سائقي إلى ميكانيكي، فهو يحمل شهادة في إصلاح السيارات.",
+    rejected_reason="الشهادة المرفقة غير مصدقة؛ أرفق شهادة مصدقة في طلب جديد.",
+    returned="قُدِّم بلاغ تغيب عن العمل ضد عاملي خطأً وهو في إجازة معتمدة؛ أرجو إلغاء البلاغ.",
+    returned_message="أرفق خطاب الإجازة المعتمد مع تواريخ الإجازة.",
+)
+DEMO_TEXTS_BEFORE = dict(
+    worker="Ahmed Saleh Al-Yafei",
+    visitor="Omar Khaled Haddad",
+    driver="Rajesh Kumar",
+    review="The iqama of my worker expires next week; the medical insurance is renewed and attached. "
+           "Please renew the iqama.",
+    accepted="My relative's visit visa ends soon and he is still in treatment at the hospital; I ask to "
+             "extend it by one month.",
+    accepted_reason="The extension was granted for 30 days.",
+    rejected="I ask to change my driver's profession to a mechanic as he has a certificate in car repair.",
+    rejected_reason="The certificate attached is not attested; attach an attested certificate in a new request.",
+    returned="An absence report was filed against my worker by mistake while he was on approved leave; "
+             "please cancel it.",
+    returned_message="Attach the approved leave letter with the dates of the leave.",
+)
 
 
 DEMO_PDF = os.path.join(os.path.dirname(__file__), "demo.pdf")  # a one-page PDF
@@ -128,6 +162,26 @@ def top_up():
         Person.update(mobile=mobile).where((Person.sponsor_id_number == number) & (Person.id_number == number)
                                            & Person.mobile.is_null()).execute()
     load_unregistered()
+    arabic_demo_texts()
+    if not Rating.select().exists():  # loaded before residents rated their requests
+        add_ratings(random.Random(8))
+
+
+def arabic_demo_texts():
+    """The `demo` account's texts in Arabic where an older load wrote them in English."""
+    demo = User.get_or_none(User.username == "demo")
+    if demo is None:
+        return
+    mine = ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.owner == demo)
+    for key, before in DEMO_TEXTS_BEFORE.items():
+        after = DEMO_TEXTS[key]
+        Person.update(name=after).where(
+            (Person.sponsor_id_number == demo.id_number) & (Person.name == before)).execute()
+        ServiceRequest.update(description=after).where(
+            (ServiceRequest.owner == demo) & (ServiceRequest.description == before)).execute()
+        ServiceRequest.update(reason=after).where(
+            (ServiceRequest.owner == demo) & (ServiceRequest.reason == before)).execute()
+        Event.update(message=after).where(Event.request.in_(mine) & (Event.message == before)).execute()
 
 
 def link(sponsor, name, number, nationality):
@@ -158,38 +212,28 @@ def load_demo():
                               mobile=DEMO_MOBILES["demo"])
         self_person = Person.linked_by_number(owner, owner.id_number)
         link(owner, "عبدالله محمد القحطاني", id_number(1, 55501234), "SA")
-        worker = link(owner, "Ahmed Saleh Al-Yafei", id_number(2, 31415926), "YE")
-        visitor = link(owner, "Omar Khaled Haddad", "3012345678", "SY")
-        driver = link(owner, "Rajesh Kumar", id_number(2, 27182818), "IN")
+        worker = link(owner, DEMO_TEXTS["worker"], id_number(2, 31415926), "YE")
+        visitor = link(owner, DEMO_TEXTS["visitor"], "3012345678", "SY")
+        driver = link(owner, DEMO_TEXTS["driver"], id_number(2, 27182818), "IN")
         file_request(owner, self_person, "passport",
                      "جواز سفري ينتهي بعد شهرين وأحتاج إلى تجديده قبل السفر لأداء العمرة مع العائلة.", 0)
-        review = file_request(owner, worker, "iqama_renewal",
-                              "The iqama of my worker expires next week; the medical insurance is renewed "
-                              "and attached. Please renew the iqama.", 3)
+        review = file_request(owner, worker, "iqama_renewal", DEMO_TEXTS["review"], 3)
         review.change_status(UNDER_REVIEW)
-        accepted = file_request(owner, visitor, "visit_extension",
-                                "My relative's visit visa ends soon and he is still in treatment at the "
-                                "hospital; I ask to extend it by one month.", 9)
+        accepted = file_request(owner, visitor, "visit_extension", DEMO_TEXTS["accepted"], 9)
         accepted.change_status(UNDER_REVIEW)
-        accepted.change_status(ACCEPTED, message="The extension was granted for 30 days.")
-        rejected = file_request(owner, driver, "profession",
-                                "I ask to change my driver's profession to a mechanic as he has a "
-                                "certificate in car repair.", 12)
+        accepted.change_status(ACCEPTED, message=DEMO_TEXTS["accepted_reason"])
+        rejected = file_request(owner, driver, "profession", DEMO_TEXTS["rejected"], 12)
         rejected.change_status(UNDER_REVIEW)
-        rejected.change_status(REJECTED, message="The certificate attached is not attested; attach an "
-                                                "attested certificate in a new request.")
+        rejected.change_status(REJECTED, message=DEMO_TEXTS["rejected_reason"])
         other = make_resident("demo2", "سارة علي الشهري", id_number(1, 98765432), mobile=DEMO_MOBILES["demo2"])
         file_request(other, Person.linked_by_number(other, other.id_number), "passport",
                      "أرغب في إصدار جواز سفر لأول مرة لأنني سأسافر للدراسة في الخارج.", 1)
         officer = make_staff("noura", "نورة الحربي", "officer")
         make_staff("khalid", "Khalid Al-Otaibi", "officer")
         make_staff("fahad", "فهد الدوسري", "supervisor")
-        returned = file_request(owner, worker, "huroob",
-                                "An absence report was filed against my worker by mistake while he was on "
-                                "approved leave; please cancel it.", 4)
+        returned = file_request(owner, worker, "huroob", DEMO_TEXTS["returned"], 4)
         returned.change_status(UNDER_REVIEW, actor=officer)
-        returned.change_status(RETURNED, actor=officer,
-                               message="Attach the approved leave letter with the dates of the leave.")
+        returned.change_status(RETURNED, actor=officer, message=DEMO_TEXTS["returned_message"])
         load_unregistered()
         load_volume(officer)
 
@@ -232,6 +276,20 @@ def load_volume(officer, count=300, days=42, seed=7):
                         size=len(document), sha256=digest, data=document, added_at=submitted)
         Event.create(request=created, at=submitted, kind="submitted", status=RECEIVED)
         settle(created, rng, officers, reasons, age_days, now)
+    add_ratings(random.Random(seed + 1))
+
+
+def add_ratings(rng, share=0.4):
+    """Ratings for about `share` of the decided volume requests (never the `demo`
+    account's, so a visitor can rate those), so the figures show averages."""
+    decided = (ServiceRequest.select(ServiceRequest.id, ServiceRequest.decided_at)
+               .where(ServiceRequest.decided_at.is_null(False) & ServiceRequest.draft_token.startswith("demo-"))
+               .order_by(ServiceRequest.id))
+    rows = [dict(request=row.id, stars=rng.choice((1, 2, 3, 3, 4, 4, 4, 5, 5, 5)),
+                 created_at=row.decided_at + dt.timedelta(hours=rng.uniform(1, 48)))
+            for row in decided if rng.random() < share]
+    for start in range(0, len(rows), 100):
+        Rating.insert_many(rows[start:start + 100]).execute()
 
 
 def settle(created, rng, officers, reasons, age_days, now):

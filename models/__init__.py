@@ -13,6 +13,7 @@
 - workflow.py   statuses and transitions, ServiceRequest, its events and documents
 - audit.py      the append-only trail of staff actions
 - figures.py    the deadline figures, computed in SQL
+- ratings.py    residents' ratings of decided requests (staff see averages only)
 - migrations/   the schema, one numbered script per change (`flask db upgrade`)
 
 Everything is re-exported here, so `from models import ServiceRequest` works.
@@ -42,6 +43,7 @@ from models.identity import (
                           WebSession,
 )
 from models.notices import Notice
+from models.ratings import COMMENT_MAX, STARS, AlreadyRated, NotDecided, Rating
 from models.rules import (
                           ID_TYPE_LABELS,
                           ID_TYPES,
@@ -84,15 +86,16 @@ from models.workflow import (
 )
 
 MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
-          WebSession, SignInFailure, OneTimeCode, RecoveryCode, LimitCounter, Notice]
+          WebSession, SignInFailure, OneTimeCode, RecoveryCode, LimitCounter, Notice, Rating]
 
 __all__ = [
-    "ACCEPTED", "ActionRefused", "Audit", "BaseModel", "CodeNotSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
+    "ACCEPTED", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
+    "BaseModel", "CodeNotSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
     "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "Holiday", "ID_TYPES",
-    "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "Notice",
+    "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
-    "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Reason", "RecoveryCode", "SIGN_IN_TRIES", "STAFF_ROLES",
-    "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",
+    "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SIGN_IN_TRIES", "STAFF_ROLES",
+    "STARS", "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",
     "TooManyDrafts", "UNDER_REVIEW", "User", "UsernameTaken", "WebSession", "add_day_off",
     "add_working_days", "clean_filename", "days_off", "db", "due_date", "is_common_password",
     "luhn_digit", "luhn_valid",

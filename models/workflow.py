@@ -21,11 +21,11 @@ from peewee import (
 )
 
 from models.audit import Audit
-from models.base import BaseModel, StoredFile, write_transaction
+from models.base import BaseModel, StoredFile, db, write_transaction
 from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
 from models.deadlines import Holiday, days_off, due_date, look_ahead_end
-from models.drafts import DraftFile
+from models.drafts import Draft, DraftFile, TooManyDrafts
 from models.notices import Notice
 from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits, working_days_between
 from models.users import Person, User
@@ -283,6 +283,16 @@ class ServiceRequest(BaseModel):
         with write_transaction():
             Event.create(request=self, kind="note", message=text, actor=officer, internal=True)
             Audit.record(officer, self, "note", self.status, self.status, ip)
+
+    def draft_again(self):
+        """A new draft for a rejected request's owner, with its service, person and
+        description filled in; the documents are chosen again (they may be what the
+        reason asked to change). TooManyDrafts when the owner keeps the most already."""
+        with db.atomic():
+            if Draft.limit_reached(self.owner_id):
+                raise TooManyDrafts()
+            return Draft.create(owner=self.owner_id, service=self.service_id, person=self.person_id,
+                                description=self.description)
 
     def is_overdue(self, today):
         """Past its deadline on `today` (the Python side of overdue_on)."""

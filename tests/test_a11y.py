@@ -61,3 +61,42 @@ def anonymous_pages(browser, live, locale):
     page.wait_for_url(f"{live}/auth/login/code**")
     found["/auth/login/code"] = violations(page)
     return found
+
+
+@pytest.mark.parametrize("locale", ["ar-SA", "en-US"])
+def test_after_decision_pages_have_no_accessibility_violations(browser, live, e2e_resident, locale):
+    """A rejected request (reason, start again, rating form), the same form with its
+    errors, an accepted one (what happens next, a given rating), the form started
+    again, and the officer's page of a request someone else holds."""
+    from models import ACCEPTED, REJECTED, UNDER_REVIEW, Rating, ServiceRequest, db
+    officer = make_user("noura", None, role="officer", full_name="Noura")
+    make_user("khalid", None, role="officer", full_name="Khalid")
+    rejected, accepted, held = (submit_request(e2e_resident, person_name="أمل سعد") for _ in range(3))
+    with db.connection_context():
+        for made, status in ((rejected, REJECTED), (accepted, ACCEPTED), (held, None)):
+            current = ServiceRequest.get_by_id(made.id).change_status(UNDER_REVIEW, actor=officer)
+            if status:
+                current.change_status(status, actor=officer, message="سبب القرار")
+        Rating.give(ServiceRequest.get_by_id(accepted.id), 4)
+    found = {}
+    page = browser.new_context(locale=locale, bypass_csp=True, viewport={"width": 360, "height": 740}).new_page()
+    sign_in(page, live)
+    for made in (rejected, accepted):
+        page.goto(f"{live}/requests/{made.number}")
+        found[made.status] = violations(page)
+    page.goto(f"{live}/requests/{rejected.number}")
+    page.fill("#comment", "x" * 1001)
+    page.evaluate("document.querySelector('#comment').removeAttribute('maxlength')")
+    page.fill("#comment", "x" * 1001)
+    page.click("#rating button")
+    page.wait_for_selector("#stars-error")
+    found["rating errors"] = violations(page)
+    page.goto(f"{live}/requests/{rejected.number}")
+    page.click("#after-decision form button")
+    page.wait_for_url("**/requests/new?draft=*")
+    found["started again"] = violations(page)
+    page = browser.new_context(locale=locale, bypass_csp=True, viewport={"width": 360, "height": 740}).new_page()
+    sign_in(page, live, "khalid", "/staff/")
+    page.goto(f"{live}/staff/requests/{held.number}")
+    found["not the holder"] = violations(page)
+    assert {name: v for name, v in found.items() if v} == {}

@@ -27,14 +27,27 @@ from peewee import DatabaseError
 from werkzeug.security import generate_password_hash
 
 from app import create_app, open_database
-from models import Audit, Document, Draft, DraftFile, Event, Holiday, ServiceRequest, User, db, upgrade
+from models import (
+    AlreadyRated,
+    Audit,
+    Document,
+    Draft,
+    DraftFile,
+    Event,
+    Holiday,
+    Rating,
+    ServiceRequest,
+    User,
+    db,
+    upgrade,
+)
 from models.catalogue_data import SERVICE_CATALOGUE
 from models.schema import HISTORY_TABLE, runner, status
 from tests.conftest import PG_URL
 from tests.factories import PASSWORD, TEST_SECRET_KEY, id_number, minimal_pdf, sign_in_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
-MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity"]
+MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings"]
 OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest", "event", "audit",
               "document", "draft", "draftfile"]
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py
@@ -421,6 +434,27 @@ def test_resident_and_officer_work_on_old_requests(upgraded):
     with db.connection_context():
         assert ServiceRequest.numbered(REVIEW_NO).status == "accepted"
         assert Audit.select().count() == len(before["audit"]) + 1  # new ids follow the old ones
+
+
+def test_0004_adds_an_empty_rating_table_and_old_decided_requests_can_be_rated(upgraded):
+    app, before, _ = upgraded
+    with db.connection_context():
+        assert "rating" in db.get_tables() and Rating.select().count() == 0
+        assert any(i.unique and i.columns == ["request_id"] for i in db.get_indexes("rating"))
+    resident = app.test_client()
+    sign_in(resident, "amal")
+    page = resident.get(f"/requests/{REJECTED_NO}")
+    assert page.status_code == 200 and f"/requests/{REJECTED_NO}/again" in page.text
+    rated = resident.post(f"/requests/{ACCEPTED_NO}/rating", data={"stars": "5", "comment": "شكرا"})
+    assert rated.status_code == 303, rated.text
+    assert resident.post(f"/requests/{ACCEPTED_NO}/rating", data={"stars": "2"}).status_code == 409
+    with db.connection_context():
+        rating = Rating.get()
+        assert (rating.request.number, rating.stars, rating.comment) == (ACCEPTED_NO, 5, "شكرا")
+        with pytest.raises(AlreadyRated):
+            Rating.give(ServiceRequest.numbered(ACCEPTED_NO), 1)
+        after = snapshot(db)
+    assert without_catalogue(after) == expected_after_upgrade(before)  # no old row changed
 
 
 def test_db_status_lists_the_applied_migrations_and_exits_1_when_one_is_pending(upgraded):

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import (
+    COMMENT_MAX,
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
     ID_TYPE_LABELS,
@@ -181,3 +182,30 @@ class AnswerForm(FlaskForm):
         files, problems = read_uploads(request.files.getlist(self.documents.name))
         limit = current_app.config["MAX_DOCUMENTS"]
         return files[:limit], problems + over_limit_messages(name for name, _type, _data in files[limit:])
+
+
+class AgainForm(FlaskForm):
+    """Start a new request from a rejected one: nothing to fill in but the CSRF token."""
+
+
+def to_stars(value):
+    """The number of stars chosen, or None for anything else (never an error page)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class RatingForm(FlaskForm):
+    """How satisfied the resident is with a decided request: 1 to 5, and a comment."""
+    stars = RadioField(_l("How satisfied are you with how your request was handled?"), coerce=to_stars,
+                       validate_choice=False,
+                       choices=[(1, _l("1 of 5: very dissatisfied")), (2, _l("2 of 5: dissatisfied")),
+                                (3, _l("3 of 5: neither satisfied nor dissatisfied")),
+                                (4, _l("4 of 5: satisfied")), (5, _l("5 of 5: very satisfied"))])
+    comment = TextAreaField(_l("Comment (optional)"), filters=[lambda value: (value or "").strip()], validators=[
+        Length(max=COMMENT_MAX, message=_l("At most %(max)d characters.", max=COMMENT_MAX))])
+
+    def validate_stars(self, field):
+        if field.data not in (1, 2, 3, 4, 5):
+            raise ValidationError(_l("Choose from 1 to 5 stars."))

@@ -6,17 +6,31 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.requests.forms import AnswerForm, ConfirmForm, DeleteDraftForm, RequestForm, over_limit_messages
+from blueprints.requests.forms import (
+    AgainForm,
+    AnswerForm,
+    ConfirmForm,
+    DeleteDraftForm,
+    RatingForm,
+    RequestForm,
+    over_limit_messages,
+)
 from models import (
     DRAFT_MAX_AGE_DAYS,
+    REJECTED,
     RETURNED,
     ActionRefused,
+    AlreadyRated,
     Document,
     Draft,
     Event,
+    InvalidNumber,
+    Rating,
     ServiceRequest,
     TooManyDrafts,
+    parse_request_number,
 )
+from models.next_steps import after_acceptance
 from web.views import document_or_404, render, request_or_404, send_document, shown_version_is, unchanged
 
 bp = Blueprint("requests", __name__, template_folder="../../templates")
@@ -79,7 +93,21 @@ def render_new(form, draft, status=200):
     form.draft.data = draft.token if draft.id else ""
     return render_template("requests/new.html", form=form, draft=draft,
                            files=list(draft.files()) if draft.id else [],
-                           drafts_full=not draft.id and Draft.limit_reached(current_user)), status
+                           drafts_full=not draft.id and Draft.limit_reached(current_user),
+                           started_from=started_from(draft)), status
+
+
+def started_from(draft):
+    """The owner's rejected request this draft was started from (`?again=<number>`
+    on the form's first showing), or None."""
+    if not draft.id or request.method != "GET":
+        return None
+    try:
+        number = parse_request_number(request.args.get("again") or "")
+    except InvalidNumber:
+        return None
+    found = ServiceRequest.numbered(number, owner=current_user.id)
+    return found if found is not None and found.status == REJECTED else None
 
 
 def complete_draft(token):
@@ -141,10 +169,14 @@ def confirmation(number):
 
 # ------------------------------------------------------------------ a sent request
 
-def page_context(service_request, answer_form=None):
+def page_context(service_request, answer_form=None, rating_form=None):
+    final = service_request.is_final
     return dict(r=service_request, events=list(Event.timeline(service_request)),
                 documents=list(Document.listing(service_request)),
-                panel_version=panel_version(service_request), answer_form=answer_form or AnswerForm())
+                panel_version=panel_version(service_request), answer_form=answer_form or AnswerForm(),
+                rating=Rating.of_request(service_request) if final else None,
+                rating_form=rating_form or RatingForm(formdata=None), again_form=AgainForm(),
+                next_steps=after_acceptance(service_request.service) if final else None)
 
 
 def panel_version(service_request):
@@ -179,6 +211,51 @@ def answer(number):
                 return not_waiting(service_request, form)
             return redirect(url_for("requests.detail", number=service_request.number), 303)
     return render_template("requests/detail.html", **page_context(service_request, form)), 422
+
+
+def detail_refusing(service_request, message, status=409, **context):
+    """The request's page with why the step was refused (nothing changed)."""
+    return render_template("requests/detail.html", error=message,
+                           **page_context(ServiceRequest.get_by_id(service_request.id), **context)), status
+
+
+@bp.route("/<number>/again", methods=["POST"])
+def start_again(number):
+    """A new draft from a rejected request: its service, person and description are
+    filled in; the documents are chosen again. Then on to the form."""
+    service_request = mine_or_404(number)
+    if not AgainForm().validate_on_submit():
+        abort(400)
+    if service_request.status != REJECTED:
+        return detail_refusing(service_request, _("Only a rejected request can be started again."))
+    try:
+        draft = service_request.draft_again()
+    except TooManyDrafts:
+        return render_template("requests/detail.html", drafts_full=True,
+                               **page_context(service_request)), 409
+    return redirect(url_for("requests.new", draft=draft.token, again=service_request.number), 303)
+
+
+@bp.route("/<number>/rating", methods=["POST"])
+def rate(number):
+    """The owner rates a decided request, once."""
+    service_request = mine_or_404(number)
+    form = RatingForm()
+    if not service_request.is_final:
+        return detail_refusing(service_request, _("You can rate a request once it is decided."))
+    if Rating.of_request(service_request):
+        return already_rated(service_request)
+    if not form.validate_on_submit():
+        return render_template("requests/detail.html", **page_context(service_request, rating_form=form)), 422
+    try:
+        Rating.give(service_request, form.stars.data, form.comment.data)
+    except AlreadyRated:  # rated a moment ago, from another tab
+        return already_rated(service_request)
+    return redirect(url_for("requests.detail", number=service_request.number, _anchor="rating"), 303)
+
+
+def already_rated(service_request):
+    return detail_refusing(service_request, _("You have already rated this request: a request is rated once."))
 
 
 @bp.route("/<number>/status")

@@ -4,8 +4,8 @@ import csv
 import hashlib
 import io
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -19,6 +19,7 @@ from models import (
     Audit,
     Document,
     Event,
+    Rating,
     ServiceRequest,
     figures,
     riyadh_today,
@@ -28,6 +29,7 @@ from web.views import (
     ANY_OWNER,
     client_ip,
     document_or_404,
+    is_htmx_fragment_request,
     render,
     request_or_404,
     send_document,
@@ -97,14 +99,34 @@ def page(service_request, status=200, **forms):
     forms.setdefault("decision_form", DecisionForm().setup(service_request.service))
     forms.setdefault("note_form", NoteForm())
     context = dict(
-        r=service_request, staff=True, today=riyadh_today(), action_labels=ACTION_LABELS,
-        events=list(Event.timeline(service_request, staff=True)),
-        documents=list(Document.listing(service_request)),
+        state_context(service_request), seen=actions_key(service_request), action_labels=ACTION_LABELS,
         sponsor=service_request.person.sponsor_account(),
         linked_count=service_request.person.linked_count(),
         audit=list(Audit.of_request(service_request)) if current_user.role == "supervisor" else None,
         **forms)
     return render_template("staff/request.html", **context), status
+
+
+def state_context(service_request):
+    """What the self-refreshing part of an officer's request page shows."""
+    return dict(r=service_request, staff=True, today=riyadh_today(),
+                events=list(Event.timeline(service_request, staff=True)),
+                documents=list(Document.listing(service_request)),
+                actions_key=actions_key(service_request), state_version=state_version(service_request))
+
+
+def actions_key(service_request):
+    """What decides the actions an officer is offered: the status and the holder."""
+    return f"{service_request.status}-{service_request.assignee_id or 0}"
+
+
+def state_version(service_request):
+    """Changes with anything the officer's page shows that others can change: the
+    resident-visible version, the holder, and the timeline (claims, notes)."""
+    last_event = (Event.select(Event.id).where(Event.request == service_request)
+                  .order_by(Event.id.desc()).limit(1).scalar())
+    return (f"{service_request.version}-{actions_key(service_request)}-{last_event or 0}-"
+            f"{get_locale().language}-{riyadh_today().isoformat()}")
 
 
 def any_request_or_404(number):
@@ -115,6 +137,27 @@ def any_request_or_404(number):
 @bp.route("/requests/<number>")
 def detail(number):
     return page(any_request_or_404(number))
+
+
+@bp.route("/requests/<number>/state")
+def state(number):
+    """The part of an officer's request page that refreshes itself (status, holder,
+    deadline, documents, decision; the timeline out of band). A poll that shows the
+    current version gets an empty 204. `seen` is the status and holder the page was
+    opened with: when they differ, the part says the actions below may be stale; the
+    forms themselves are never replaced, so nothing typed is lost."""
+    service_request = any_request_or_404(number)
+    version = state_version(service_request)
+    if shown_version_is(version):
+        return unchanged()
+    seen = request.args.get("seen", "")[:40]
+    if is_htmx_fragment_request():
+        response = make_response(render_template("staff/_state_update.html", seen=seen,
+                                                 **state_context(service_request)))
+    else:
+        response = make_response(detail(number))
+    response.vary.add("HX-Request")
+    return response
 
 
 def act(service_request, action, form=None, **kwargs):
@@ -191,7 +234,25 @@ def figures_page():
     rows, total = figures.per_service(*period, today=riyadh_today())
     return render_template("staff/figures.html", form=form, period=period, rows=rows, total=total,
                            chart=figures.chart(figures.daily(*period)), notices=figures.notices(),
-                           notice_labels=NOTICE_STATUS_LABELS)
+                           notice_labels=NOTICE_STATUS_LABELS, ratings=ratings_rows(rows, period),
+                           rating_average=rating_average)
+
+
+def ratings_rows(rows, period):
+    """Supervisors only: how many ratings and their average per service, then for all
+    services, for the requests decided in the period (None for officers)."""
+    if current_user.role != "supervisor":
+        return None
+    per_service = Rating.per_service(*period)
+    found = [dict(service=row["service"], count=per_service.get(row["service"].id, (0, None))[0],
+                  average=per_service.get(row["service"].id, (0, None))[1]) for row in rows]
+    count, average = Rating.overall(*period)
+    return found + [dict(service=None, count=count, average=average)]
+
+
+def rating_average(average):
+    """An average rating as the reader writes decimals, e.g. 4.3 or ٤٫٣."""
+    return "–" if average is None else format_decimal(round(average, 1), format="0.0")
 
 
 @bp.route("/stats")
@@ -215,14 +276,23 @@ def figures_csv():
     rows, total = figures.per_service(*period, today=riyadh_today())
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows + [total]:
+    ratings = ratings_rows(rows, period)  # supervisors only
+    writer.writerow(CSV_COLUMNS + (RATING_COLUMNS if ratings else ()))
+    for index, row in enumerate(rows + [total]):
         writer.writerow([row["service"].code if row["service"] else "all", row["received"], row["decided"],
                          row["within"], "" if row["share"] is None else f"{row['share']:.3f}",
-                         row["overdue"], hours(row["median"]), hours(row["p90"])])
+                         row["overdue"], hours(row["median"]), hours(row["p90"])]
+                        + (rating_cells(ratings[index]) if ratings else []))
     name = f"tawasul-figures-{period[0]}-{period[1]}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+RATING_COLUMNS = ("ratings", "average_rating")
+
+
+def rating_cells(row):
+    return [row["count"], "" if row["average"] is None else f"{row['average']:.2f}"]
 
 
 def hours(value):
