@@ -54,27 +54,44 @@ def children(pid):
 
 async def panel(port, path, headers, interval, until, latencies, errors):
     await asyncio.sleep(random.uniform(0, interval))  # panels were opened at different moments
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
                + "\r\n").encode()
+    connection = None
     while time.monotonic() < until:
         start = time.monotonic()
         try:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = re.search(rb"(?i)content-length: (\d+)", head)
-            if length:
-                await reader.readexactly(int(length.group(1)))
-            status = int(head.split(b" ", 2)[1])
+            connection, status = await poll_once(port, request, connection)
             latencies.append(time.monotonic() - start)
             if status != 204:
                 errors.append(status)
         except (OSError, asyncio.IncompleteReadError) as error:
             errors.append(repr(error))
-            writer.close()
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            connection = None
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - start)))
-    writer.close()
+    if connection:
+        connection[1].close()
+
+
+async def poll_once(port, request, connection):
+    """One poll, as a browser sends it: on the kept-alive connection if the server
+    kept it (gunicorn closes idle ones after its keep-alive), else on a new one."""
+    for attempt in (1, 2):
+        if connection is None:
+            connection = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = connection
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (OSError, asyncio.IncompleteReadError):
+            writer.close()
+            connection = None
+            if attempt == 2:
+                raise
+            continue
+        length = re.search(rb"(?i)content-length: (\d+)", head)
+        if length:
+            await reader.readexactly(int(length.group(1)))
+        return connection, int(head.split(b" ", 2)[1])
 
 
 async def load(port, path, headers, panels, seconds, interval):

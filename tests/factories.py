@@ -113,7 +113,7 @@ def second_factor_code(username, app=None):
         user = User.get(User.username == username)
         totp = pyotp.TOTP(user.totp_secret)
         now = totp.timecode(utcnow().replace(tzinfo=dt.UTC))
-        for step in (now - 1, now, now + 1):
+        for step in (now, now + 1, now - 1):  # the current code first: it stays valid longest
             if user.totp_last_step is None or step > user.totp_last_step:
                 return totp.generate_otp(step)
         with app.app_context():  # the codes are hashed with the app's secret key
