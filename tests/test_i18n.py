@@ -104,7 +104,7 @@ def test_every_arabic_plural_reads_right(entry, count):
     form, the number written in digits except for one and two, which Arabic says in the
     word itself ("يوم واحد", "يومان"), never "1 يوم" or "2 يومان"."""
     translations = Translations.load(str(ROOT / "translations"), ["ar"])
-    values = {name: "X" for name in re.findall(r"%\(([a-z_]+)\)", entry.id[1])} | {"num": count}
+    values = dict.fromkeys(re.findall(r"%\(([a-z_]+)\)", entry.id[1]), "X") | {"num": count}
     text = translations.ngettext(*entry.id, count) % values
     assert text == entry.string[ARABIC_FORM[count]] % values
     if count in (1, 2):
