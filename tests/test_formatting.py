@@ -103,7 +103,7 @@ def test_staff_pages_show_every_date_in_both_calendars(app, resident, service_re
     queue = client.get("/staff/").get_data(as_text=True)
     assert [t for t in dates_in(queue) if HIJRI[lang] in t]  # the due date in the queue
     detail = client.get(f"/staff/requests/{service_request.number}").get_data(as_text=True)
-    audit = detail.split('<table>')[1]
+    audit = detail.split('<table class="audit stack">')[1]
     assert dates_in(audit) and all(HIJRI[lang] in t for t in dates_in(audit))  # the audit trail
     assert all(HIJRI[lang] in t for t in dates_in(detail))
     today = service_request.submitted_on
