@@ -13,7 +13,15 @@ import cli
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db, mask_mobile
 from web import errors, fastpoll, language, ratelimit, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
 from web.extensions import babel, compress, csrf, limiter, login_manager
-from web.formatting import format_day, format_filesize, format_hours, format_moment, nationality_name
+from web.formatting import (
+    day_text,
+    format_day,
+    format_filesize,
+    format_hours,
+    format_moment,
+    moment_text,
+    nationality_name,
+)
 
 # Values seen in tutorials and in this project's own history: a key anyone can read.
 KNOWN_KEYS = {"dev-only-change-me", "dev", "development", "secret", "secret-key", "change-me", "changeme", "test"}
@@ -107,7 +115,7 @@ def create_app(test_config=None, instance_path=None):
 
     app.after_request(security_headers)
     app.context_processor(template_globals)
-    app.jinja_env.filters.update(day=format_day, moment=format_moment,
+    app.jinja_env.filters.update(day=format_day, moment=format_moment, day_text=day_text, moment_text=moment_text,
                                   filesize=format_filesize, nationality=nationality_name,
                                   duration=format_hours, percent=format_percent,
                                   format_date=format_date)

@@ -68,8 +68,10 @@ def daily(start, end):
     return [(day, received.get(day, 0), decided.get(day, 0)) for day in days]
 
 
-def chart(days, width=640, height=180):
-    """Bar geometry for the SVG template: two bars a day (received, decided)."""
+def chart(days, width=640, height=100):
+    """Bar geometry for the SVG template: two bars a day (received, decided), the
+    highest reaching the top. The SVG stretches to the page's width and a fixed
+    height, so its labels are HTML around it, at the page's own font size."""
     top = max([1] + [max(r, d) for _, r, d in days])
     slot = width / max(1, len(days))
     bar = max(1.0, slot / 2 - 1)
@@ -77,7 +79,7 @@ def chart(days, width=640, height=180):
     for index, (day, received, decided) in enumerate(days):
         x = index * slot
         for offset, value, kind in ((0, received, "received"), (bar, decided, "decided")):
-            h = round(value / top * (height - 20), 1)
+            h = round(value / top * height, 1)
             bars.append(dict(x=round(x + offset, 1), y=round(height - h, 1), w=round(bar, 1), h=h,
                              kind=kind, value=value, day=day))
     return dict(bars=bars, top=top, width=width, height=height, first=days[0][0], last=days[-1][0])

@@ -35,8 +35,12 @@ def test_every_arabic_message_is_translated_with_the_same_placeholders():
         assert all(strings), f"untranslated: {ids[0]!r}"
         assert "fuzzy" not in message.flags, f"fuzzy: {ids[0]!r}"
         expected = set(PLACEHOLDER.findall(ids[-1]))
-        for string in strings:
-            assert set(PLACEHOLDER.findall(string)) == expected, ids[0]
+        for form, string in enumerate(strings):
+            found = set(PLACEHOLDER.findall(string))
+            if len(strings) == 6 and form in (1, 2):  # "يوم واحد", "يومان": the word says the number
+                assert expected - {"%(num)d"} <= found <= expected, (ids[0], form)
+            else:
+                assert found == expected, (ids[0], form)
 
 
 def test_the_catalogues_cover_every_message_in_the_code(tmp_path):
@@ -87,3 +91,39 @@ def test_dates_are_shown_in_both_calendars(client, auth, resident, service_reque
     client.post("/auth/language", data={"lang": "en"})
     page = client.get(f"/requests/{service_request.number}/confirmation").get_data(as_text=True)
     assert english.status_code == 200 and " AH)" in page
+
+
+PLURALS = [m for m in catalog("ar") if m.id and m.pluralizable]
+ARABIC_FORM = {0: 0, 1: 1, 2: 2, 3: 3, 11: 4, 100: 5}
+
+
+@pytest.mark.parametrize("count", sorted(ARABIC_FORM))
+@pytest.mark.parametrize("entry", PLURALS, ids=[m.id[0][:30] for m in PLURALS])
+def test_every_arabic_plural_reads_right(entry, count):
+    """Every plural message of the compiled catalogue at 0, 1, 2, 3, 11 and 100: the right
+    form, the number written in digits except for one and two, which Arabic says in the
+    word itself ("يوم واحد", "يومان"), never "1 يوم" or "2 يومان"."""
+    translations = Translations.load(str(ROOT / "translations"), ["ar"])
+    values = dict.fromkeys(re.findall(r"%\(([a-z_]+)\)", entry.id[1]), "X") | {"num": count}
+    text = translations.ngettext(*entry.id, count) % values
+    assert text == entry.string[ARABIC_FORM[count]] % values
+    if count in (1, 2):
+        assert not re.search(r"[0-9٠-٩]", text), text
+        assert ("واحد" in text) if count == 1 else (text != entry.string[3] % values), text
+    else:
+        assert str(count) in text
+
+
+@pytest.mark.parametrize("singular, plural, count, arabic", [
+    ("%(num)d day", "%(num)d days", 1, "يوم واحد"),
+    ("%(num)d day", "%(num)d days", 2, "يومان"),
+    ("%(num)d day", "%(num)d days", 0, "0 أيام"),
+    ("%(num)d day", "%(num)d days", 11, "11 يومًا"),
+    ("%(num)d day overdue", "%(num)d days overdue", 2, "تأخير يومين"),
+    ("%(num)d day left", "%(num)d days left", 1, "بقي يوم واحد"),
+    ("%(num)d linked person in the registry", "%(num)d linked persons in the registry", 2,
+     "شخصان مرتبطان في السجل"),
+])
+def test_arabic_says_one_and_two_in_words(singular, plural, count, arabic):
+    translations = Translations.load(str(ROOT / "translations"), ["ar"])
+    assert translations.ngettext(singular, plural, count) % {"num": count} == arabic

@@ -1,14 +1,27 @@
 """How dates, durations, sizes and nationalities read, in the user's language
 (the Jinja filters registered by app.py)."""
+import datetime as dt
+
 from babel import Locale
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from hijridate import Gregorian
+from markupsafe import Markup
+
+from models.clock import RIYADH
+
+# One date style in both languages: '2 Dec 2026' and '2 ديسمبر 2026' (Latin digits, as
+# Babel writes them), a 24-hour Riyadh time, and the Umm al-Qura date in brackets.
+DATE_PATTERN = "d MMM y"
+
+
+def arabic():
+    return get_locale().language == "ar"
 
 
 def hijri_date(day):
-    """Umm al-Qura date, e.g. '5 رمضان 1448 هـ', in the current language."""
-    lang = "ar" if get_locale().language == "ar" else "en"
+    """Umm al-Qura date, e.g. '5 رمضان 1448 هـ', in the current language ('' out of range)."""
+    lang = "ar" if arabic() else "en"
     try:
         hijri = Gregorian(day.year, day.month, day.day).to_hijri()
     except OverflowError:
@@ -16,14 +29,39 @@ def hijri_date(day):
     return f"{hijri.day} {hijri.month_name(lang)} {hijri.year} {hijri.notation(lang)}"
 
 
+def both_calendars(gregorian, day):
+    hijri = hijri_date(day)
+    return f"{gregorian} ({hijri})" if hijri else gregorian
+
+
+def riyadh(moment):
+    """A naive UTC datetime (how timestamps are stored) as an aware Riyadh one."""
+    return moment.replace(tzinfo=dt.UTC).astimezone(RIYADH)
+
+
+def day_text(day):
+    """A calendar date in both calendars, as plain text:
+    '7 Dec 2026 (27 Jumada al-Akhirah 1448 AH)' or '7 ديسمبر 2026 (27 جمادى الآخرة 1448 هـ)'."""
+    return both_calendars(format_date(day, DATE_PATTERN), day)
+
+
+def moment_text(moment):
+    """A naive UTC datetime in Riyadh time and both calendars, as plain text:
+    '26 نوفمبر 2026، 01:38 (16 جمادى الآخرة 1448 هـ)' (the Arabic comma in Arabic)."""
+    local = riyadh(moment)
+    comma = "، " if arabic() else ", "
+    return both_calendars(f"{format_date(local.date(), DATE_PATTERN)}{comma}{local:%H:%M}", local.date())
+
+
 def format_day(day):
-    """A calendar date in both calendars: '7 December 2026 (27 Jumada II 1448 AH)'."""
-    return f"{format_date(day, 'long')} ({hijri_date(day)})"
+    """The `day` filter: <time datetime="2026-12-07">…both calendars…</time>."""
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), day_text(day))
 
 
 def format_moment(moment):
-    """A naive UTC datetime, shown in Riyadh time (BABEL_DEFAULT_TIMEZONE)."""
-    return format_datetime(moment, "d MMM y, HH:mm")
+    """The `moment` filter: <time datetime="2026-11-26T01:38+03:00">…</time>, Riyadh time."""
+    stamp = riyadh(moment).isoformat(timespec="minutes")
+    return Markup('<time datetime="{}">{}</time>').format(stamp, moment_text(moment))
 
 
 def format_hours(hours):
