@@ -1,7 +1,11 @@
-"""The staff queue's first page with a million requests in the database.
+"""The staff queue's first page, and every resident view, with a million requests in
+the database.
 
 Fills a database with N requests (about 3% undecided, as in a steady state), then
-times the queue query and the whole GET /staff/ (query + HTML), median of repeats.
+times the queue query and the whole GET /staff/ (query + HTML), and the views of a
+resident who has 10 of those requests: the request page, My requests, the inquiry,
+the status panel changed and unchanged (median of repeats; each view's goal is
+under 20 ms).
 
     .venv/bin/python bench/staff_queue.py --engine sqlite   [--rows 1000000]
     .venv/bin/python bench/staff_queue.py --engine postgres [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
@@ -164,6 +168,51 @@ def main():
     median, worst = timed(lambda: client.get("/staff/").status_code == 200 or sys.exit("GET failed"),
                           args.repeat)
     print(f"  {'GET /staff/ (query + HTML)':32s} median {median:7.2f} ms   max {worst:7.2f} ms")
+    time_resident_views(app, args.repeat)
+
+
+def time_resident_views(app, repeat):
+    """A resident with 10 requests among the million: each view she opens."""
+    with db.connection_context():
+        resident = User.get_or_none(User.username == "bench-resident") or make_resident_with_requests(10)
+        numbers = [r.number for r in ServiceRequest.select().where(ServiceRequest.owner == resident)]
+        version = ServiceRequest.numbered(numbers[0]).version
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(resident.id)
+    views = {
+        "request page": (f"/requests/{numbers[0]}", {}),
+        "My requests": ("/requests/", {}),
+        "inquiry by number": (f"/inquiry?number={numbers[0]}", {}),
+        "panel, changed": (f"/requests/{numbers[0]}/status", {"HX-Request": "true", "X-Shown-Version": "0-ar"}),
+        "panel, unchanged (204)": (f"/requests/{numbers[0]}/status",
+                                   {"HX-Request": "true", "X-Shown-Version": f"{version}-ar"}),
+    }
+    for name, (path, headers) in views.items():
+        def view(path=path, headers=headers):
+            status = client.get(path, headers=dict(headers, **{"Accept-Language": "ar"})).status_code
+            if status >= 400:
+                sys.exit(f"GET {path} answered {status}")
+        median, worst = timed(view, repeat)
+        print(f"  {'GET ' + name:32s} median {median:7.2f} ms   max {worst:7.2f} ms")
+
+
+def make_resident_with_requests(count):
+    resident = User.create(username="bench-resident", full_name="Bench Resident", id_number="1999999990",
+                           password_hash="x")
+    person = Person.create(sponsor_id_number=resident.id_number, id_number=resident.id_number,
+                           name=resident.full_name, nationality="SA")
+    service = Service.select().first()
+    now, day, payload = utcnow(), riyadh_date(utcnow()), 90000000
+    for _ in range(count):
+        while ServiceRequest.numbered(f"{payload}{luhn_digit(str(payload))}"):  # taken by the fill
+            payload += 1
+        payload += 1
+        ServiceRequest.create(number=f"{payload - 1}{luhn_digit(str(payload - 1))}", owner=resident, person=person,
+                              service=service, description="bench", status=OPEN_STATUSES[0], submitted_at=now,
+                              submitted_on=day, due_on=due_date(day, 0, set()), updated_at=now, version=1,
+                              draft_token=f"bench-{payload - 1}", waiting_days=0)
+    return resident
 
 
 if __name__ == "__main__":
