@@ -68,7 +68,7 @@ def new():
                                    form.removed_ids(), files, current_app.config["MAX_DOCUMENTS"])
     except TooManyDrafts:
         return render_new(form, draft, 422)
-    if request.form.get("step") == "service":  # without JavaScript: who may have this service?
+    if request.form.get("step") == "service" and not form.id_number.errors:  # without JavaScript
         return redirect(url_for("requests.new", draft=draft.token, _anchor="person"), 303)
     form.documents.errors = list(form.documents.errors or []) + problems + over_limit_messages(left_out)
     if "documents" in draft.problems() and not form.documents.errors:

@@ -32,7 +32,7 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("input[type=radio][name=service]")) applyService(event.target);
   });
-  document.querySelectorAll(".js-hide").forEach(function (element) { element.hidden = true; });
+  document.querySelectorAll(".js-remove").forEach(function (element) { element.remove(); });
   // Print buttons (hidden without JavaScript: the receipt page is printable as it is).
   document.querySelectorAll("button[data-print]").forEach(function (button) {
     button.hidden = false;
