@@ -1,9 +1,11 @@
 """The services Tawasul handles and the ready-made decision reasons: database rows
 written from catalogue_data.py, so officers and figures can refer to them."""
+import re
+
 from peewee import CharField, ForeignKeyField, IntegerField, TextField
 
 from models.base import BaseModel, db
-from models.catalogue_data import REASON_CATALOGUE, SERVICE_CATALOGUE
+from models.catalogue_data import REASON_CATALOGUE, SERVICE_CATALOGUE, SERVICE_GUIDE
 
 
 def in_language(locale, arabic, english):
@@ -26,6 +28,19 @@ class Service(BaseModel):
     def documents(self, locale):
         return in_language(locale, self.documents_ar, self.documents_en)
 
+    def required_documents(self, locale):
+        """The required documents as a list ("، " or ", " separate them in the data)."""
+        return [d.strip() for d in re.split("[،,]", self.documents(locale)) if d.strip()]
+
+    def guide(self, locale):
+        """The service page's texts in this language: conditions (list), helpful
+        documents (list), what follows an acceptance (text). Empty for an unknown code."""
+        entry = SERVICE_GUIDE.get(self.code)
+        if entry is None:
+            return dict(conditions=[], helpful=[], after="")
+        suffix = "_ar" if str(locale).startswith("ar") else "_en"
+        return {key: entry[key + suffix] for key in ("conditions", "helpful", "after")}
+
     @property
     def id_type_rule(self):
         return [t for t in self.id_types.split(",") if t]
@@ -46,6 +61,13 @@ class Service(BaseModel):
     @classmethod
     def ordered(cls):
         return cls.select().order_by(cls.position)
+
+    @classmethod
+    def by_code(cls, code):
+        """The service with this code, or None (any string is safe to pass)."""
+        if not isinstance(code, str) or len(code) > 30:
+            return None
+        return cls.get_or_none(cls.code == code)
 
     @classmethod
     def sync_catalogue(cls):

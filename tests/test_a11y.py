@@ -9,7 +9,9 @@ from tests.factories import PASSWORD, id_number, make_user, registry_entry, subm
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 RESIDENT_PAGES = ["/auth/account", "/requests/", "/requests/new", "/requests/{number}",
-                  "/requests/{number}/confirmation", "/inquiry", "/inquiry?number=12"]
+                  "/requests/{number}/confirmation", "/inquiry", "/inquiry?number=12",
+                  "/requests/new?service=visit_extension", "/requests/{number}/receipt", "/services/",
+                  "/services/visit_extension", "/services/iqama_renewal", "/services/no-such-service"]
 STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/figures"]
 
 
@@ -44,6 +46,9 @@ def anonymous_pages(browser, live, locale):
     registry_entry("نورة فهد", id_number(1, 77700002), "+966551110035")
     found = {}
     page = browser.new_context(locale=locale, bypass_csp=True).new_page()
+    for path in ("/", "/services/passport"):
+        page.goto(live + path)
+        found["anonymous " + path] = violations(page)
     for path in ("/auth/login", "/auth/register", "/auth/reset"):
         page.goto(live + path)
         found[path] = violations(page)

@@ -3,11 +3,13 @@
 import datetime as dt
 
 from babel import Locale
+from babel.lists import format_list
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from hijridate import Gregorian
 from markupsafe import Markup
 
+from models import ID_TYPE_LABELS
 from models.clock import RIYADH
 
 # One date style in both languages: '2 Dec 2026' and '2 ديسمبر 2026' (Latin digits, as
@@ -92,3 +94,18 @@ def nationality_name(code, locale=None):
 
 def nationality_choices():
     return [(code, nationality_name(code)) for code in NATIONALITIES]
+
+
+def eligibility_rule(service):
+    """Who may apply for `service`, as one sentence in the user's language, or None
+    when anyone linked to the account may."""
+    locale = get_locale()
+    if service.nationality_rule:
+        return _("Only for nationals of %(countries)s.",
+                 countries=format_list([nationality_name(c) for c in service.nationality_rule], style="or",
+                                       locale=locale))
+    if service.id_type_rule:
+        return _("Only for holders of: %(types)s.",
+                 types=format_list([str(ID_TYPE_LABELS[t]) for t in service.id_type_rule], style="or",
+                                   locale=locale))
+    return None

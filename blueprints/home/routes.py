@@ -1,9 +1,10 @@
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.home.forms import InquiryForm
-from models import ServiceRequest, db
+from models import Service, ServiceRequest, db
+from web.formatting import eligibility_rule
 
 bp = Blueprint("home", __name__, template_folder="../../templates")
 
@@ -12,7 +13,23 @@ bp = Blueprint("home", __name__, template_folder="../../templates")
 def index():
     if current_user.is_authenticated:
         return redirect(url_for("staff.queue" if current_user.is_staff else "requests.index"))
-    return render_template("home/index.html")
+    return render_template("home/index.html", services=list(Service.ordered()), rule=eligibility_rule)
+
+
+@bp.route("/services/")
+def services():
+    """The catalogue: every service, who may apply, a link to its page."""
+    return render_template("home/services.html", services=list(Service.ordered()), rule=eligibility_rule)
+
+
+@bp.route("/services/<code>")
+def service(code):
+    """Guidance before a request: who may apply and on which conditions, the documents,
+    how long a decision takes and what happens next. Open to everyone."""
+    found = Service.by_code(code)
+    if found is None:
+        abort(404)
+    return render_template("home/service.html", service=found, rule=eligibility_rule(found))
 
 
 @bp.route("/inquiry")

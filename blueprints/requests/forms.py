@@ -22,7 +22,7 @@ from models import (
     parse_id_number,
     sniff,
 )
-from web.formatting import nationality_name
+from web.formatting import eligibility_rule, nationality_name
 from web.views import MAX_ID
 
 
@@ -87,8 +87,9 @@ class RequestForm(FlaskForm):
     documents = MultipleFileField(_l("Add documents"))
     remove = MultiCheckboxField(_l("Remove"), coerce=int, validate_choice=False)
 
-    def setup(self, user, draft, from_draft):
-        """Choices from the database; remembered values from the draft on a GET."""
+    def setup(self, user, draft, from_draft, preset_service=None):
+        """Choices from the database; remembered values from the draft on a GET (or the
+        service asked for in the address, on a new form)."""
         locale = get_locale()
         self.user = user
         self.services = {s.code: s for s in Service.ordered()}
@@ -101,8 +102,19 @@ class RequestForm(FlaskForm):
             self.service.data = draft.service.code if draft.service_id else None
             self.person.data = str(draft.person_id) if draft.person_id else None
             self.description.data = draft.description
+        elif from_draft and preset_service in self.services:
+            self.service.data = preset_service
         self.chosen_service = self.services.get(self.service.data)
         self.chosen_person = None
+        # Persons who may not have the chosen service: shown disabled, with the rule.
+        self.blocked = {pid: eligibility_rule(self.chosen_service) for pid, p in self.persons.items()
+                        if self.chosen_service and self.chosen_service.ineligibility(p)}
+        if from_draft and self.person.data in self.blocked:
+            self.person.data = None
+
+    def excluded_services(self, person):
+        """The codes of the services `person` may not have (for app.js)."""
+        return " ".join(code for code, s in self.services.items() if s.ineligibility(person))
 
     def validate_service(self, field):
         if not self.chosen_service:

@@ -30,7 +30,9 @@ from models import (
     TooManyDrafts,
     parse_request_number,
 )
+from models.clock import utcnow
 from models.next_steps import after_acceptance
+from web.formatting import eligibility_rule
 from web.views import document_or_404, render, request_or_404, send_document, shown_version_is, unchanged
 
 bp = Blueprint("requests", __name__, template_folder="../../templates")
@@ -70,7 +72,7 @@ def new():
     form = RequestForm()
     token = form.draft.data if form.is_submitted() else request.args.get("draft")
     draft = Draft.of_owner(current_user, token) or Draft.start(current_user)
-    form.setup(current_user, draft, from_draft=not form.is_submitted())
+    form.setup(current_user, draft, from_draft=not form.is_submitted(), preset_service=request.args.get("service"))
     if not form.is_submitted():
         return render_new(form, draft)
     form.validate_on_submit()
@@ -80,6 +82,8 @@ def new():
                                    form.removed_ids(), files, current_app.config["MAX_DOCUMENTS"])
     except TooManyDrafts:
         return render_new(form, draft, 422)
+    if request.form.get("step") == "service" and not form.id_number.errors:  # without JavaScript
+        return redirect(url_for("requests.new", draft=draft.token, _anchor="person"), 303)
     form.documents.errors = list(form.documents.errors or []) + problems + over_limit_messages(left_out)
     if "documents" in draft.problems() and not form.documents.errors:
         form.documents.errors = [_("Attach at least one document that supports your request.")]
@@ -91,7 +95,7 @@ def new():
 def render_new(form, draft, status=200):
     """The form; a new draft that cannot be kept says so before anything is typed."""
     form.draft.data = draft.token if draft.id else ""
-    return render_template("requests/new.html", form=form, draft=draft,
+    return render_template("requests/new.html", form=form, draft=draft, rule=eligibility_rule,
                            files=list(draft.files()) if draft.id else [],
                            drafts_full=not draft.id and Draft.limit_reached(current_user),
                            started_from=started_from(draft)), status
@@ -165,6 +169,12 @@ def delete_draft(token):
 @bp.route("/<number>/confirmation")
 def confirmation(number):
     return render_template("requests/confirmation.html", r=mine_or_404(number))
+
+
+@bp.route("/<number>/receipt")
+def receipt(number):
+    """A receipt to print or keep: number, service, person, dates and status."""
+    return render_template("requests/receipt.html", r=mine_or_404(number), now=utcnow())
 
 
 # ------------------------------------------------------------------ a sent request

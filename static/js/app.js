@@ -46,6 +46,29 @@
     input.setCustomValidity(tooBig ? input.getAttribute("data-too-big") : "");
     input.reportValidity();
   });
+  // The new request form: once a service is chosen, the persons who may not have it
+  // cannot be picked and its rule shows beside them (the server does the same without
+  // JavaScript, after "Show who may apply", which is not needed here).
+  function applyService(service) {
+    var code = service.value, rule = service.getAttribute("data-rule") || "";
+    service.form.querySelectorAll("input[name=person][data-excluded]").forEach(function (person) {
+      var excluded = person.getAttribute("data-excluded").split(" ").indexOf(code) >= 0;
+      var why = document.getElementById(person.id + "-why");
+      person.disabled = excluded;
+      if (excluded) person.checked = false;
+      if (why) { why.textContent = excluded ? rule : ""; why.hidden = !excluded; }
+      person.closest(".choice").classList.toggle("blocked", excluded);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=radio][name=service]")) applyService(event.target);
+  });
+  document.querySelectorAll(".js-remove").forEach(function (element) { element.remove(); });
+  // Print buttons (hidden without JavaScript: the receipt page is printable as it is).
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   // A form marked data-once is sent once, even after a double tap.
   document.addEventListener("submit", function (event) {
     var form = event.target;
