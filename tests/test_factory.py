@@ -161,6 +161,7 @@ def test_a_database_that_is_gone_answers_503_in_the_visitors_language(tmp_path):
     assert signed_in.post("/auth/login", data={"username": "amal", "password": PASSWORD}).status_code == 303
     assert signed_in.get("/requests/").status_code == 200
     shutil.rmtree(folder)  # the database file, its WAL and the folder: nothing to open any more
+    db.obj.close_all()  # and no pooled connection still holding the deleted file open
     arabic = ('<html lang="ar" dir="rtl">', "العودة إلى الصفحة الرئيسية", unavailable_message(app, "ar"))
     english = ('<html lang="en" dir="ltr">', "We cannot reach our records")
     client = app.test_client()
