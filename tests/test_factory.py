@@ -178,11 +178,11 @@ def test_a_database_that_is_gone_answers_503_in_the_visitors_language(tmp_path):
 def test_a_connection_lost_while_loading_the_account_is_a_503(signed_in, monkeypatch):
     from peewee import InterfaceError
 
-    from models import User
+    from web.sessions import DatabaseStore
 
     def lost(*args, **kwargs):
         raise InterfaceError("connection already closed")  # what psycopg2 says, wrapped by peewee
-    monkeypatch.setattr(User, "get_or_none", lost)  # the user loader's query
+    monkeypatch.setattr(DatabaseStore, "load", lost)  # the session is read with its account, in one query
     assert_unavailable(signed_in.get("/requests/", headers={"Accept-Language": "en"}),
                        "We cannot reach our records")
 
