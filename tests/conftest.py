@@ -144,6 +144,21 @@ def other_resident(app):
 
 
 @pytest.fixture
+def officer(app):
+    return make_user("noura", None, role="officer", full_name="Noura Officer")
+
+
+@pytest.fixture
+def officer2(app):
+    return make_user("khalid", None, role="officer", full_name="Khalid Officer")
+
+
+@pytest.fixture
+def supervisor(app):
+    return make_user("fahad", None, role="supervisor", full_name="Fahad Supervisor")
+
+
+@pytest.fixture
 def service_request(resident):
     return submit_request(resident)
 
@@ -181,12 +196,16 @@ def live(tmp_path):
     """The app served on a free loopback port, on its own SQLite file."""
     app = make_app(f"sqlite:///{tmp_path / 'e2e.sqlite'}", STATUS_POLL_SECONDS=POLL, NOJS_REFRESH_SECONDS=2,
                    STATUS_POLL_MAX_SECONDS=POLL)  # no back-off here; tests/test_e2e_backoff.py has it
+    yield from serve(app)
+
+
+def serve(app):
+    """Serve `app` on a free loopback port in a thread; yields its address."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
 

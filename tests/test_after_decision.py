@@ -21,7 +21,7 @@ from models import (
     db,
 )
 from tests.conftest import HX
-from tests.factories import PASSWORD, make_user, sign_in_client, submit_request
+from tests.factories import PASSWORD, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 AR = {"Accept-Language": "ar"}
@@ -49,21 +49,6 @@ def rejected(service_request):
 @pytest.fixture
 def accepted(service_request):
     return decide(service_request, ACCEPTED, "Renewed for five years.")
-
-
-@pytest.fixture
-def officer(app):
-    return make_user("noura", None, role="officer", full_name="Noura Officer")
-
-
-@pytest.fixture
-def officer2(app):
-    return make_user("khalid", None, role="officer", full_name="Khalid Officer")
-
-
-@pytest.fixture
-def supervisor(app):
-    return make_user("fahad", None, role="supervisor", full_name="Fahad Supervisor")
 
 
 # ------------------------------------------------------------------ what happens next

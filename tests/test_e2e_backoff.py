@@ -2,14 +2,11 @@
 (10 s, 20 s, 40 s, then every 60 s), and a change, the tab shown again or the
 resident acting bring it back to 10 s. On Playwright's paused fake clock, so the
 waits are exact and the test takes no real hour."""
-import socket
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from models import UNDER_REVIEW, ServiceRequest, db
-from tests.conftest import make_app, sign_in
+from tests.conftest import make_app, serve, sign_in
 from tests.factories import make_resident, submit_request
 from tests.test_e2e import stop_the_clock
 
@@ -22,13 +19,19 @@ def live_default(tmp_path):
     """The app with the shipped poll settings (10 s, backing off to 60 s)."""
     app = make_app(f"sqlite:///{tmp_path / 'backoff.sqlite'}")
     assert (app.config["STATUS_POLL_SECONDS"], app.config["STATUS_POLL_MAX_SECONDS"]) == (EVERY, MOST)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+    yield from serve(app)
+
+
+@pytest.fixture
+def open_panel(browser, live_default):
+    """A resident's request page, open on the paused fake clock."""
+    resident = make_resident([("أمل سعد", None, "SA")])
+    number = submit_request(resident, person_name="أمل سعد").number
+    page = browser.new_context(locale="ar-SA").new_page()
+    sign_in(page, live_default)
+    stop_the_clock(page)
+    page.goto(f"{live_default}/requests/{number}")
+    return page, number
 
 
 def polls_done(page):
@@ -46,13 +49,8 @@ def wait_exactly(page, seconds):
     return response.value.status
 
 
-def test_an_unchanged_panel_backs_off_and_a_change_brings_it_back(browser, live_default):
-    resident = make_resident([("أمل سعد", None, "SA")])
-    number = submit_request(resident, person_name="أمل سعد").number
-    page = browser.new_context(locale="ar-SA").new_page()
-    sign_in(page, live_default)
-    stop_the_clock(page)
-    page.goto(f"{live_default}/requests/{number}")
+def test_an_unchanged_panel_backs_off_and_a_change_brings_it_back(open_panel):
+    page, number = open_panel
     assert [wait_exactly(page, s) for s in (10, 20, 40, 60, 60)] == [204] * 5
     with db.connection_context():
         ServiceRequest.get(ServiceRequest.number == number).change_status(UNDER_REVIEW)
@@ -63,15 +61,10 @@ def test_an_unchanged_panel_backs_off_and_a_change_brings_it_back(browser, live_
     assert wait_exactly(page, 10) == 204
 
 
-def test_polls_in_an_hour_of_an_open_panel(browser, live_default):
+def test_polls_in_an_hour_of_an_open_panel(open_panel):
     """Before the back-off an open panel sent 3,600 / 10 = 360 polls an hour; now
     10 + 20 + 40 s, then one a minute: 61."""
-    resident = make_resident([("أمل سعد", None, "SA")])
-    number = submit_request(resident, person_name="أمل سعد").number
-    page = browser.new_context(locale="ar-SA").new_page()
-    sign_in(page, live_default)
-    stop_the_clock(page)
-    page.goto(f"{live_default}/requests/{number}")
+    page, _ = open_panel
     elapsed, polls, wait = 0, 0, EVERY
     while elapsed + wait <= 3600:
         assert wait_exactly(page, wait) == 204

@@ -124,11 +124,6 @@ def test_forty_parallel_wrong_passwords_check_at_most_five(app, resident, hashes
 
 # ------------------------------------------------------------------ the staff's second factor
 
-@pytest.fixture
-def officer(app):
-    return make_user("noura", None, role="officer", full_name="Noura Officer")
-
-
 def test_staff_need_a_code_after_the_password(app, officer):
     client = app.test_client()
     response = try_password(client, "noura", PASSWORD)

@@ -24,24 +24,9 @@ from models import (
     utcnow,
 )
 from tests.conftest import HX
-from tests.factories import PASSWORD, make_user, minimal_pdf, second_factor_code, sign_in_client, submit_request
+from tests.factories import PASSWORD, minimal_pdf, second_factor_code, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def officer(app):
-    return make_user("noura", None, role="officer", full_name="Noura Officer")
-
-
-@pytest.fixture
-def officer2(app):
-    return make_user("khalid", None, role="officer", full_name="Khalid Officer")
-
-
-@pytest.fixture
-def supervisor(app):
-    return make_user("fahad", None, role="supervisor", full_name="Fahad Supervisor")
 
 
 def as_user(app, username):
