@@ -47,7 +47,7 @@ from tests.conftest import PG_URL
 from tests.factories import PASSWORD, TEST_SECRET_KEY, id_number, minimal_pdf, sign_in_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
-MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings"]
+MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings", "0005_open_by_person"]
 OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest", "event", "audit",
               "document", "draft", "draftfile"]
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py
@@ -455,6 +455,16 @@ def test_0004_adds_an_empty_rating_table_and_old_decided_requests_can_be_rated(u
             Rating.give(ServiceRequest.numbered(ACCEPTED_NO), 1)
         after = snapshot(db)
     assert without_catalogue(after) == expected_after_upgrade(before)  # no old row changed
+
+
+def test_0005_finds_a_persons_undecided_requests_by_index(upgraded):
+    _, before, _ = upgraded
+    with db.connection_context():
+        index = next(i for i in db.get_indexes("servicerequest") if i.name == "servicerequest_open_by_person")
+        assert index.columns == ["person_id", "due_on", "id"] and "decided_at" in index.sql.lower()
+        officer = User.get(User.role == "officer")
+        assert [r.number for r in ServiceRequest.queue(officer, search=YUSUF_ID)] == [REVIEW_NO]
+        assert without_catalogue(snapshot(db)) == expected_after_upgrade(before)
 
 
 def test_db_status_lists_the_applied_migrations_and_exits_1_when_one_is_pending(upgraded):
