@@ -190,7 +190,8 @@ def close_db(exc):
 def template_globals():
     locale = get_locale()
     return dict(locale=locale, lang=locale.language, status_labels=STATUS_LABELS,
-                id_type_labels=ID_TYPE_LABELS, languages=language.LANGUAGES, mask_mobile=mask_mobile)
+                id_type_labels=ID_TYPE_LABELS, languages=language.LANGUAGES, mask_mobile=mask_mobile,
+                **language.template_translators())
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
