@@ -1,7 +1,10 @@
 """The database handle every model shares, and what the models have in common."""
 import hashlib
+import re
+import threading
+import weakref
 
-from peewee import BlobField, CharField, DatabaseProxy, IntegerField, Model, SqliteDatabase, chunked
+from peewee import BlobField, CharField, ColumnBase, DatabaseProxy, IntegerField, Model, SqliteDatabase, chunked
 
 db = DatabaseProxy()
 
@@ -46,3 +49,81 @@ def write_transaction():
 
 def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
+
+
+class Slot:
+    """Where a value goes in a prepared query (see `Prepared`)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+class SlotNode(ColumnBase):
+    def __init__(self, name):
+        super().__init__()
+        self.slot = Slot(name)
+
+    def __sql__(self, ctx):
+        return ctx.value(self.slot, converter=False)
+
+
+def slot(name):
+    """A placeholder for a value given when a `Prepared` query runs; the value is
+    sent as given (an id, not a model)."""
+    return SlotNode(name)
+
+
+class Prepared:
+    """A SELECT whose SQL peewee builds once per engine, then runs with new values.
+    For the small fixed-shape queries every page makes, building the SQL cost more
+    than running it (about a quarter of the request page's time). `build` returns
+    the query, with `slot(name)` where each value goes; calling gives its rows, as
+    the query would (models with their joined models)."""
+
+    def __init__(self, build):
+        self.build = build
+        self.built = {}
+
+    def __call__(self, **values):
+        engine = type(db.obj)
+        if engine not in self.built:
+            query = self.build()
+            self.built[engine] = (query, *query.sql())
+        query, sql, params = self.built[engine]
+        cursor = execute_planned(sql, [values[p.name] if isinstance(p, Slot) else p for p in params])
+        return list(query._get_cursor_wrapper(cursor))  # peewee's own row-to-model reader
+
+    def first(self, **values):
+        rows = self(**values)
+        return rows[0] if rows else None
+
+
+_planned_on = weakref.WeakKeyDictionary()  # a PostgreSQL connection -> the statements prepared on it
+_planned_lock = threading.Lock()
+
+
+def execute_planned(sql, params):
+    """Run SQL that runs again and again (with `db.param` placeholders). PostgreSQL
+    plans it once per connection (PREPARE, then EXECUTE): planning the poll's
+    three-table join took 0.35 ms, four times what running it takes. SQLite's
+    driver keeps its own cache of prepared statements."""
+    if is_sqlite():
+        return db.execute_sql(sql, params)
+    name = "tawasul_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
+    connection = db.connection()
+    with _planned_lock:
+        planned = _planned_on.setdefault(connection, set())
+    if name not in planned:  # not transactional: a rollback keeps it
+        db.execute_sql(f"PREPARE {name} AS {numbered_placeholders(sql)}")
+        planned.add(name)
+    return db.execute_sql(f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}",
+                          params)
+
+
+def numbered_placeholders(sql):
+    """psycopg2's %s placeholders as PostgreSQL's own $1, $2 ... (peewee writes no
+    other % into the SQL it builds)."""
+    if "%%" in sql:
+        raise ValueError("a literal % in prepared SQL")
+    count = iter(range(1, sql.count("%s") + 1))
+    return re.sub("%s", lambda _: f"${next(count)}", sql)

@@ -3,7 +3,7 @@ request, given by its owner once. Staff see only averages per service, never who
 rated what."""
 from peewee import Check, DateTimeField, ForeignKeyField, IntegerField, IntegrityError, TextField, fn
 
-from models.base import BaseModel, write_transaction
+from models.base import BaseModel, Prepared, slot, write_transaction
 from models.clock import utcnow
 from models.workflow import ServiceRequest
 
@@ -27,7 +27,7 @@ class Rating(BaseModel):
 
     @classmethod
     def of_request(cls, service_request):
-        return cls.get_or_none(cls.request == service_request)
+        return OF_REQUEST.first(request=service_request.id)
 
     @classmethod
     def give(cls, service_request, stars, comment=None):
@@ -60,3 +60,6 @@ class Rating(BaseModel):
                           .where(ServiceRequest.decided_on.between(start, end)).scalar(as_tuple=True))
         return count, (float(average) if average is not None else None)
 
+
+
+OF_REQUEST = Prepared(lambda: Rating.select().where(Rating.request == slot("request")).limit(1))

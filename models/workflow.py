@@ -21,7 +21,7 @@ from peewee import (
 )
 
 from models.audit import Audit
-from models.base import BaseModel, StoredFile, db, write_transaction
+from models.base import BaseModel, Prepared, StoredFile, db, slot, write_transaction
 from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
 from models.deadlines import Holiday, days_off, due_date, look_ahead_end
@@ -94,12 +94,11 @@ class ServiceRequest(BaseModel):
 
     @classmethod
     def numbered(cls, number, owner=None):
-        """The request with this number (only among `owner`'s, when given), or None."""
-        condition = cls.number == number
-        if owner is not None:
-            condition &= cls.owner == owner
-        return (cls.select(cls, Service, Person).join(Service).switch(cls).join(Person)
-                .where(condition).first())  # with its service and person: every page shows them
+        """The request with this number (only among `owner`'s, when given), or None,
+        with its service and person: every page shows them."""
+        if owner is None:
+            return NUMBERED.first(number=number)
+        return NUMBERED_OF_OWNER.first(number=number, owner=getattr(owner, "id", owner))
 
     @classmethod
     def sent_from_draft(cls, user, token):
@@ -377,10 +376,7 @@ class Event(BaseModel):
 
     @classmethod
     def timeline(cls, service_request, staff=False):
-        query = cls.select().where(cls.request == service_request)
-        if not staff:
-            query = query.where(cls.internal == False)  # noqa: E712 (SQL, not Python)
-        return query.order_by(cls.at, cls.id)
+        return (TIMELINE if staff else PUBLIC_TIMELINE)(request=service_request.id)
 
 
 class Document(StoredFile):
@@ -390,12 +386,29 @@ class Document(StoredFile):
     @classmethod
     def listing(cls, service_request):
         """Documents without their bytes."""
-        return (cls.select(cls.id, cls.name, cls.content_type, cls.size, cls.sha256, cls.added_at)
-                .where(cls.request == service_request).order_by(cls.id))
+        return DOCUMENTS(request=service_request.id)
 
     @classmethod
     def of_request(cls, service_request, document_id):
         return cls.get_or_none((cls.id == document_id) & (cls.request == service_request))
+
+
+# The queries every page of a request makes, built once (models.base.Prepared).
+def _numbered(condition):
+    return (ServiceRequest.select(ServiceRequest, Service, Person).join(Service).switch(ServiceRequest)
+            .join(Person).where(condition).limit(1))
+
+
+NUMBERED = Prepared(lambda: _numbered(ServiceRequest.number == slot("number")))
+NUMBERED_OF_OWNER = Prepared(lambda: _numbered((ServiceRequest.number == slot("number"))
+                                               & (ServiceRequest.owner == slot("owner"))))
+TIMELINE = Prepared(lambda: Event.select().where(Event.request == slot("request")).order_by(Event.at, Event.id))
+PUBLIC_TIMELINE = Prepared(lambda: Event.select().where((Event.request == slot("request"))
+                                                        & (Event.internal == False))  # noqa: E712 (SQL)
+                           .order_by(Event.at, Event.id))
+DOCUMENTS = Prepared(lambda: Document.select(Document.id, Document.name, Document.content_type, Document.size,
+                                             Document.sha256, Document.added_at)
+                     .where(Document.request == slot("request")).order_by(Document.id))
 
 
 def add_day_off(day, name):

@@ -6,7 +6,7 @@ import re
 import pytest
 import time_machine
 
-from models import User, db, utcnow
+from models import ServiceRequest, User, db, utcnow
 from tests.factories import make_user, sign_in_client, submit_request
 
 POLL = {"HX-Request": "true"}
@@ -42,10 +42,35 @@ def queries(monkeypatch):
 
 def test_an_unchanged_poll_is_one_query_and_an_empty_204(polling, queries):
     client, service_request, version = polling
+    poll(client, service_request.number, version)  # PostgreSQL: the first on a connection plans it (PREPARE)
+    queries.clear()
     response = poll(client, service_request.number, version)
     assert response.status_code == 204 and response.data == b""
     assert response.headers["X-Content-Type-Options"] == "nosniff" and "Cookie" in response.headers["Vary"]
-    assert len(queries) == 1 and "websession" in queries[0] and "servicerequest" in queries[0]
+    assert len(queries) == 1
+    if db.obj.param == "%s":  # PostgreSQL runs the statement it planned once
+        assert queries[0].startswith("EXECUTE tawasul_")
+    else:
+        assert "websession" in queries[0] and "servicerequest" in queries[0]
+
+
+def test_postgresql_plans_a_repeated_query_once_per_connection(app, resident):
+    """Prepared where the engine has no cache of its own: the plan is kept per
+    connection, survives a rolled-back transaction, and gives the same rows."""
+    if db.obj.param != "%s":
+        pytest.skip("SQLite's driver caches prepared statements itself")
+    service_request = submit_request(resident)
+    with db.connection_context():
+        first = ServiceRequest.numbered(service_request.number)
+        with db.atomic() as transaction:
+            ServiceRequest.numbered(service_request.number)
+            transaction.rollback()
+        again = ServiceRequest.numbered(service_request.number, owner=resident)
+        prepared = db.execute_sql("SELECT statement FROM pg_prepared_statements").fetchall()
+        assert ServiceRequest.numbered("000000000") is None
+    assert (first.id, first.service.code, first.person.name) == (again.id, again.service.code, again.person.name)
+    numbered = [sql for (sql,) in prepared if "servicerequest" in sql and "$1" in sql]
+    assert len(numbered) == 2  # with and without the owner, each planned once
 
 
 def test_a_changed_request_gets_its_new_panel(polling):

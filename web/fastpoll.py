@@ -14,6 +14,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from models import WebSession, db, utcnow
+from models.base import execute_planned
 from web import language
 from web.sessions import TOKEN, DatabaseStore, is_expired, serializer, token_hash
 
@@ -59,7 +60,7 @@ class UnchangedPolls:
         """(version, session data, created, seen, account language), or None."""
         try:
             with db.connection_context():
-                cursor = db.execute_sql(QUERY.format(p=db.param), (key, number))
+                cursor = execute_planned(QUERY.format(p=db.param), (key, number))
                 row = cursor.fetchone()
         except Exception:  # noqa: BLE001 - any trouble: Flask answers, and says it properly
             return None

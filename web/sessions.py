@@ -18,6 +18,7 @@ from peewee import JOIN, InterfaceError, OperationalError
 from werkzeug.datastructures import CallbackDict
 
 from models import User, WebSession, utcnow
+from models.base import Prepared, slot
 
 LIFETIME = dt.timedelta(hours=12)
 STAFF_IDLE = dt.timedelta(minutes=30)
@@ -137,14 +138,17 @@ def user_id(session):
     return int(value) if value else None
 
 
+SESSION_WITH_ACCOUNT = Prepared(lambda: WebSession.select(WebSession, User).join(User, JOIN.LEFT_OUTER)
+                                .where(WebSession.token_hash == slot("key")).limit(1))
+
+
 class DatabaseStore:
     """Sessions in the `websession` table of the app's database."""
     unavailable = (OperationalError, InterfaceError)
 
     def load(self, key):
         """(data, created, seen, the signed-in User or None), in one query."""
-        row = (WebSession.select(WebSession, User).join(User, JOIN.LEFT_OUTER)
-               .where(WebSession.token_hash == key).first())
+        row = SESSION_WITH_ACCOUNT.first(key=key)
         if row is None:
             return None
         return row.data, row.created_at, row.seen_at, row.user if row.user_id else None
