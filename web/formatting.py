@@ -1,10 +1,11 @@
 """How dates, durations, sizes and nationalities read, in the user's language
 (the Jinja filters registered by app.py)."""
 import datetime as dt
+from functools import lru_cache
 
 from babel import Locale
 from babel.lists import format_list
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import force_locale, format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from hijridate import Gregorian
 from markupsafe import Markup
@@ -44,7 +45,14 @@ def riyadh(moment):
 def day_text(day):
     """A calendar date in both calendars, as plain text:
     '7 Dec 2026 (27 Jumada al-Akhirah 1448 AH)' or '7 ديسمبر 2026 (27 جمادى الآخرة 1448 هـ)'."""
-    return both_calendars(format_date(day, DATE_PATTERN), day)
+    return day_text_in(day, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def day_text_in(day, locale):
+    """day_text in `locale`, kept: a queue page shows the same few deadlines fifty times."""
+    with force_locale(locale):
+        return both_calendars(format_date(day, DATE_PATTERN), day)
 
 
 def moment_text(moment):

@@ -180,12 +180,15 @@ def receipt(number):
 # ------------------------------------------------------------------ a sent request
 
 def page_context(service_request, answer_form=None, rating_form=None):
-    final = service_request.is_final
+    """What the request page shows; each form only where the page has it (an answer
+    while returned, start again once rejected, a rating once decided and not rated)."""
+    final, status = service_request.is_final, service_request.status
+    rating = Rating.of_request(service_request) if final else None
     return dict(r=service_request, events=list(Event.timeline(service_request)),
-                documents=list(Document.listing(service_request)),
-                panel_version=panel_version(service_request), answer_form=answer_form or AnswerForm(),
-                rating=Rating.of_request(service_request) if final else None,
-                rating_form=rating_form or RatingForm(formdata=None), again_form=AgainForm(),
+                documents=list(Document.listing(service_request)), panel_version=panel_version(service_request),
+                answer_form=answer_form or (AnswerForm() if status == RETURNED else None), rating=rating,
+                rating_form=rating_form or (RatingForm(formdata=None) if final and not rating else None),
+                again_form=AgainForm() if status == REJECTED else None,
                 next_steps=after_acceptance(service_request.service) if final else None)
 
 
