@@ -21,7 +21,6 @@ goal is within 10% either way). With --readme the table is written into README.m
     .venv/bin/python bench/speed.py [--seconds 5] [--engines sqlite postgres] [--readme]
 """
 import argparse
-import datetime as dt
 import http.cookiejar
 import os
 import re
@@ -42,6 +41,7 @@ sys.path.insert(0, ROOT)
 import pyotp  # noqa: E402
 
 from cli.demo import DEMO_PASSWORD, DEMO_TOTP_SECRETS  # noqa: E402
+from models.clock import utcnow  # noqa: E402
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 GOALS = {"poll": 0.5, "page": 0.15}
@@ -139,12 +139,11 @@ def to_ms(text):
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
-def run_engine(engine, database_url, seconds):
+def run_engine(engine, database_url, seconds, flags, targets):
     env = dict(os.environ, DATABASE_URL=database_url, FLASK_SECRET_KEY=secrets.token_urlsafe(48),
                FLASK_RATELIMIT_ENABLED="false")
     subprocess.run([os.path.join(ROOT, ".venv", "bin", "flask"), "--app", "app", "init-db", "--demo"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
-    flags = procfile_gunicorn()
     sync_flags = ["--workers", flags[flags.index("--workers") + 1], "--worker-class", "sync"]
     ports = {"portal": free_port(), "hello": free_port(), "hello-sync": free_port()}
     bench_env = dict(env, PYTHONPATH=os.path.join(ROOT, "bench"))
@@ -155,33 +154,33 @@ def run_engine(engine, database_url, seconds):
         urls = portal_targets(f"http://127.0.0.1:{ports['portal']}")
         urls["hello"] = (f"http://127.0.0.1:{ports['hello']}/", [])
         urls["hello-sync"] = (f"http://127.0.0.1:{ports['hello-sync']}/", [])
-        return alternate(urls, seconds)
+        return alternate(urls, seconds, targets)
     finally:
         for process in processes:
             process.terminate()
             process.wait()
 
 
-def alternate(urls, seconds):
+def alternate(urls, seconds, targets):
     rounds = []
     while len(rounds) < 3 or (len(rounds) < 5 and near_a_goal(rounds)):
-        results = {target: wrk(*urls[target], seconds) for target in TARGETS}
+        results = {target: wrk(*urls[target], seconds) for target in targets}
         ceiling = max(results["hello"][0], results["hello-sync"][0])
         rounds.append({target: (*result, result[0] / ceiling) for target, result in results.items()})
-        print(f"  alternation {len(rounds)}: " + ", ".join(f"{t} {rounds[-1][t][3]:.3f}" for t in TARGETS),
+        print(f"  alternation {len(rounds)}: " + ", ".join(f"{t} {rounds[-1][t][3]:.3f}" for t in targets),
               flush=True)
     return rounds
 
 
 def near_a_goal(rounds):
     return any(abs(statistics.median(r[target][3] for r in rounds) / goal - 1) < 0.1
-               for target, goal in GOALS.items())
+               for target, goal in GOALS.items() if target in rounds[0])
 
 
 def table(engine, rounds):
     lines = [f"| {engine} | req/s | p50 ms | p90 ms | p99 ms | errors | ÷ ceiling | goal |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for target in TARGETS:
+    for target in rounds[0]:
         rate = statistics.median(r[target][0] for r in rounds)
         latency = {p: statistics.median(r[target][1][p] for r in rounds) for p in ("50", "90", "99")}
         errors = sum(r[target][2] for r in rounds)
@@ -221,9 +220,16 @@ def main():
     parser.add_argument("--seconds", type=int, default=5, help="each wrk run")
     parser.add_argument("--engines", nargs="+", default=["sqlite", "postgres"])
     parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+    parser.add_argument("--flags", help="gunicorn flags to try instead of the Procfile's, e.g. '--workers 3'")
+    parser.add_argument("--targets", nargs="+", choices=TARGETS[2:], default=TARGETS[2:],
+                        help="the portal's targets to run (both hellos always run)")
     args = parser.parse_args()
-    tables = [f"Measured {dt.date.today()} on {os.cpu_count()} cores, gunicorn as in the Procfile "
-              f"({' '.join(procfile_gunicorn())}), wrk -t2 -c8 -d{args.seconds}s; median of the alternations."]
+    flags = shlex.split(args.flags) if args.flags else procfile_gunicorn()
+    if args.readme and (args.flags or args.targets != TARGETS[2:]):
+        parser.error("--readme writes only a run of the Procfile's flags and every target")
+    tables = [f"Measured {utcnow():%Y-%m-%d} on {os.cpu_count()} cores, gunicorn "
+              f"{'as in the Procfile ' if not args.flags else ''}({' '.join(flags)}), "
+              f"wrk -t2 -c8 -d{args.seconds}s; median of the alternations."]
     for engine in args.engines:
         if engine == "sqlite":
             url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.sqlite")
@@ -233,7 +239,8 @@ def main():
                 print("PostgreSQL is not reachable on 127.0.0.1:5432: skipped")
                 continue
         print(f"{engine}:", flush=True)
-        tables.append(table(engine, run_engine(engine, url, args.seconds)))
+        targets = ["hello", "hello-sync", *args.targets]
+        tables.append(table(engine, run_engine(engine, url, args.seconds, flags, targets)))
         print(tables[-1], flush=True)
     if args.readme:
         write_readme("\n\n".join(tables))
