@@ -308,9 +308,9 @@ class ServiceRequest(BaseModel):
               unassigned=False, search=None, after=None, limit=50, today=None):
         """Undecided requests, soonest deadline first, with keyset pagination on
         (due_on, id): each page is an index range scan, however deep."""
-        assignee = User.alias()
-        query = (cls.select(cls, Service, Person, assignee)
-                 .join(Service).switch(cls).join(Person).switch(cls)
+        assignee = User.alias()  # no join to the person: the queue does not show them
+        query = (cls.select(cls, Service, assignee)
+                 .join(Service).switch(cls)
                  .join(assignee, JOIN.LEFT_OUTER, on=(cls.assignee == assignee.id))
                  .where(cls.decided_at.is_null()))
         if status in OPEN_STATUSES:
