@@ -5,9 +5,9 @@ the account and the request's version together (on PostgreSQL planned once per
 connection), without routing, sessions, login or templates. Everything else (no or
 unknown session, a changed panel, another language, an expired session, sessions
 kept in Redis) goes on to Flask, which answers it in full; so the rules stay in one
-place each: the session's expiry
-(web/sessions.is_expired), the page's language (web/language.choose) and the panel's
-version (blueprints/requests/routes.panel_version, "<version>-<language>")."""
+place each: the session's expiry (web/sessions.is_expired), the page's language
+(web/language.choose) and the panel's version (blueprints/requests/routes.panel_version,
+"<version>-<language>")."""
 import re
 from http.cookies import SimpleCookie
 
