@@ -99,8 +99,10 @@ class SignInFailure(BaseModel):
             if row is None or row.failures < allowed:
                 return
             pause = min(FIRST_PAUSE * 2 ** row.locks, LONGEST_PAUSE)
+            # The row is re-checked in the UPDATE: on PostgreSQL a parallel try may
+            # have read the same spent row and started the pause first.
             cls.update(failures=0, locks=cls.locks + 1, locked_until=utcnow() + pause).where(
-                cls.id == row.id).execute()
+                (cls.id == row.id) & (cls.failures >= allowed) & (cls.locks == row.locks)).execute()
 
 
 class CodeNotSent(Exception):

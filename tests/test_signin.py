@@ -122,6 +122,20 @@ def test_forty_parallel_wrong_passwords_check_at_most_five(app, resident, hashes
     assert try_password(app.test_client(), "amal", PASSWORD).status_code == 422
 
 
+
+def test_two_tries_that_read_the_spent_allowance_start_one_pause(app, monkeypatch):
+    """The last two wrong tries of a burst can both read the spent row before either
+    starts the pause (PostgreSQL reads committed rows): the second must not double it."""
+    with db.connection_context():
+        SignInFailure.create(username="amal", address="192.0.2.10", failures=SIGN_IN_TRIES)
+        read_by_both = SignInFailure.get(SignInFailure.username == "amal")
+        SignInFailure.pause_if_spent("amal", "192.0.2.10")
+        monkeypatch.setattr(SignInFailure, "get_or_none", classmethod(lambda cls, *where: read_by_both))
+        SignInFailure.pause_if_spent("amal", "192.0.2.10")
+        row = SignInFailure.get(SignInFailure.username == "amal")
+    assert (row.locks, row.failures) == (1, 0)
+    assert row.locked_until - utcnow() <= dt.timedelta(minutes=5)
+
 # ------------------------------------------------------------------ the staff's second factor
 
 def test_staff_need_a_code_after_the_password(app, officer):
