@@ -142,7 +142,9 @@ class OneTimeCode(BaseModel):
         with write_transaction():
             row = cls.get_or_none((cls.purpose == purpose) & (cls.id_number == id_number))
             if row is None:
-                cls.create(purpose=purpose, id_number=id_number, hour_started_at=now, **values)
+                values.update(purpose=purpose, id_number=id_number, hour_started_at=now)
+                if not cls.insert(**values).on_conflict_ignore().as_rowcount().execute():
+                    raise CodeNotSent(RESEND_SPACING.seconds)  # a parallel ask sent one
                 return code
             wait = row.seconds_to_wait(now)
             if wait:
@@ -151,7 +153,9 @@ class OneTimeCode(BaseModel):
                 values.update(hour_started_at=now, sends_this_hour=1)
             else:
                 values.update(sends_this_hour=row.sends_this_hour + 1)
-            cls.update(**values).where(cls.id == row.id).execute()
+            # A parallel ask (PostgreSQL reads committed rows) may have sent since the read.
+            if not cls.update(**values).where((cls.id == row.id) & (cls.sent_at == row.sent_at)).execute():
+                raise CodeNotSent(RESEND_SPACING.seconds)
         return code
 
     def seconds_to_wait(self, now):

@@ -4,7 +4,7 @@ import re
 import pytest
 import time_machine
 
-from models import Notice, Person, User, db, utcnow
+from models import CodeNotSent, Notice, OneTimeCode, Person, User, db, utcnow
 from tests.conftest import HX
 from tests.factories import PASSWORD, code_in, id_number, last_sms, registry_entry, sign_in_client
 
@@ -182,6 +182,23 @@ def test_resends_are_spaced_and_capped_per_hour(client, nora):
         assert "A new code is on its way" in client.post("/auth/register/resend", headers=EN).text
         assert sign_up(client, code_in(last_sms(NORA_MOBILE))).status_code == 303
 
+
+def test_two_parallel_asks_send_one_code(app, monkeypatch):
+    """Two asks for the same number can read the row before either writes
+    (PostgreSQL reads committed rows): the second is told to wait, never sent."""
+    with app.app_context(), db.connection_context():
+        monkeypatch.setattr(OneTimeCode, "get_or_none", classmethod(lambda cls, *where: None))
+        OneTimeCode.issue("signup", NORA, "session-a")
+        with pytest.raises(CodeNotSent):
+            OneTimeCode.issue("signup", NORA, "session-b")
+        monkeypatch.undo()
+        read_by_both = OneTimeCode.get()
+        with time_machine.travel(utcnow() + dt.timedelta(minutes=2)):
+            OneTimeCode.issue("signup", NORA, "session-a")
+            monkeypatch.setattr(OneTimeCode, "get_or_none", classmethod(lambda cls, *where: read_by_both))
+            with pytest.raises(CodeNotSent):
+                OneTimeCode.issue("signup", NORA, "session-b")
+        assert [(row.holder, row.sends_this_hour) for row in OneTimeCode.select()] == [("session-a", 2)]
 
 def test_the_code_steps_need_the_first_step(client):
     assert client.get("/auth/register/code").headers["Location"] == "/auth/register"
