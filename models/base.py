@@ -83,6 +83,7 @@ class Prepared:
     def __init__(self, build):
         self.build = build
         self.built = {}
+        self.layouts = {}  # engine -> how peewee maps this query's columns to models
 
     def __call__(self, **values):
         engine = type(db.obj)
@@ -91,13 +92,22 @@ class Prepared:
             self.built[engine] = (query, *query.sql())
         query, sql, params = self.built[engine]
         cursor = execute_planned(sql, [values[p.name] if isinstance(p, Slot) else p for p in params])
-        return list(query._get_cursor_wrapper(cursor))  # peewee's own row-to-model reader
+        reader = query._get_cursor_wrapper(cursor)  # peewee's own row-to-model reader ...
+        layout = self.layouts.get(engine)
+        if layout is not None:  # ... told the columns it worked out for the first rows
+            vars(reader).update(layout)
+            reader.initialized = True
+        rows = list(reader)
+        if layout is None and reader.initialized:
+            self.layouts[engine] = {name: value for name, value in vars(reader).items() if name not in READ_STATE}
+        return rows
 
     def first(self, **values):
         rows = self(**values)
         return rows[0] if rows else None
 
 
+READ_STATE = {"cursor", "count", "index", "initialized", "populated", "row_cache"}  # a peewee CursorWrapper's own
 _planned_on = weakref.WeakKeyDictionary()  # a PostgreSQL connection -> the statements prepared on it
 _planned_lock = threading.Lock()
 
