@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db, mask_mobile
-from web import errors, fastpoll, language, ratelimit, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
+from web import errors, fastpoll, language, ratelimit, rendered, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import (
     day_text,
@@ -57,6 +57,7 @@ def create_app(test_config=None, instance_path=None):
         STATUS_POLL_SECONDS=10,  # a panel asks this often after a change, then backs off ...
         STATUS_POLL_MAX_SECONDS=60,  # ... to this (static/js/app.js)
         QUEUE_POLL_SECONDS=30,
+        RENDERED_CACHE_SIZE=2000,  # request pages' bodies kept per worker (web/rendered.py); 0: none
         NOJS_REFRESH_SECONDS=60,
         BABEL_DEFAULT_LOCALE="ar",
         BABEL_DEFAULT_TIMEZONE="Asia/Riyadh",
@@ -111,6 +112,7 @@ def create_app(test_config=None, instance_path=None):
 
     register_blueprints(app)
     static_files.init_app(app)
+    rendered.init_app(app)
     errors.init_app(app)
 
     app.after_request(security_headers)

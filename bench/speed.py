@@ -10,7 +10,9 @@ then alternates wrk runs (8 connections) of:
     hello-sync   the same hello under plain sync workers, as many
     poll         the status panel's poll when nothing changed (204)
     poll-changed the same poll when the panel changed (the fragment)
-    page         the request page
+    page         the request page (its body rendered once per version: web/rendered.py)
+    page-render  the same page from a second portal that keeps no rendered body, so
+                 each view renders it all, as the first view after a change does
     my-requests  My requests
     queue        the officers' queue
 
@@ -45,7 +47,7 @@ from models.clock import utcnow  # noqa: E402
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 GOALS = {"poll": 0.5, "page": 0.15}
-TARGETS = ["hello", "hello-sync", "poll", "poll-changed", "page", "my-requests", "queue"]
+TARGETS = ["hello", "hello-sync", "poll", "poll-changed", "page", "page-render", "my-requests", "queue"]
 
 
 def free_port():
@@ -145,13 +147,16 @@ def run_engine(engine, database_url, seconds, flags, targets):
     subprocess.run([os.path.join(ROOT, ".venv", "bin", "flask"), "--app", "app", "init-db", "--demo"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     sync_flags = ["--workers", flags[flags.index("--workers") + 1], "--worker-class", "sync"]
-    ports = {"portal": free_port(), "hello": free_port(), "hello-sync": free_port()}
+    ports = {"portal": free_port(), "rendering": free_port(), "hello": free_port(), "hello-sync": free_port()}
     bench_env = dict(env, PYTHONPATH=os.path.join(ROOT, "bench"))
     processes = [start("app:create_app()", ports["portal"], env, flags),
+                 start("app:create_app()", ports["rendering"], dict(env, FLASK_RENDERED_CACHE_SIZE="0"), flags),
                  start("hello:app", ports["hello"], bench_env, flags),
                  start("hello:app", ports["hello-sync"], bench_env, sync_flags)]
     try:
         urls = portal_targets(f"http://127.0.0.1:{ports['portal']}")
+        page, cookie = urls["page"]
+        urls["page-render"] = (page.replace(f":{ports['portal']}/", f":{ports['rendering']}/"), cookie)
         urls["hello"] = (f"http://127.0.0.1:{ports['hello']}/", [])
         urls["hello-sync"] = (f"http://127.0.0.1:{ports['hello-sync']}/", [])
         return alternate(urls, seconds, targets)

@@ -173,15 +173,18 @@ def arabic_demo_texts():
     if demo is None:
         return
     mine = ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.owner == demo)
+    changed = 0
     for key, before in DEMO_TEXTS_BEFORE.items():
         after = DEMO_TEXTS[key]
-        Person.update(name=after).where(
+        changed += Person.update(name=after).where(
             (Person.sponsor_id_number == demo.id_number) & (Person.name == before)).execute()
-        ServiceRequest.update(description=after).where(
+        changed += ServiceRequest.update(description=after).where(
             (ServiceRequest.owner == demo) & (ServiceRequest.description == before)).execute()
-        ServiceRequest.update(reason=after).where(
+        changed += ServiceRequest.update(reason=after).where(
             (ServiceRequest.owner == demo) & (ServiceRequest.reason == before)).execute()
-        Event.update(message=after).where(Event.request.in_(mine) & (Event.message == before)).execute()
+        changed += Event.update(message=after).where(Event.request.in_(mine) & (Event.message == before)).execute()
+    if changed:  # pages already rendered show the old texts until the version moves
+        ServiceRequest.update(version=ServiceRequest.version + 1).where(ServiceRequest.owner == demo).execute()
 
 
 def link(sponsor, name, number, nationality):

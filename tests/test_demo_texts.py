@@ -41,7 +41,10 @@ def test_an_older_demo_database_gets_the_arabic_texts_and_ratings(runner):
     typed = ServiceRequest.select().where(ServiceRequest.owner == demo).first()
     ServiceRequest.update(description="Typed by a visitor in English.").where(ServiceRequest.id == typed.id).execute()
     Rating.delete().execute()
+    versions = {r.id: r.version for r in ServiceRequest.select().where(ServiceRequest.owner == demo)}
     assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
+    assert all(ServiceRequest.get_by_id(id).version == version + 1  # open pages show the new texts
+               for id, version in versions.items())
     texts, names = demo_texts()
     assert "Typed by a visitor in English." in texts  # nothing a visitor typed is rewritten
     for text in texts + names:

@@ -1,0 +1,112 @@
+"""The request page's body is rendered once per worker for each version and language
+(web/rendered.py): never stale, and every session gets its own CSRF token in it."""
+import re
+
+import pytest
+from flask import template_rendered
+
+from models import ACCEPTED, REJECTED, UNDER_REVIEW, Person, db
+from tests.factories import PASSWORD
+from tests.test_after_decision import as_user, decide
+from web.rendered import RenderedCache
+
+EN = {"Accept-Language": "en"}
+TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@pytest.fixture
+def rendered(app):
+    """The names of the templates each request renders."""
+    names = []
+
+    def record(sender, template, context, **extra):
+        names.append(template.name)
+    template_rendered.connect(record, app)
+    yield names
+    template_rendered.disconnect(record, app)
+
+
+def view(client, service_request, rendered, headers=EN):
+    rendered.clear()
+    response = client.get(f"/requests/{service_request.number}", headers=headers)
+    assert response.status_code == 200
+    return response.text, "requests/_body.html" in rendered
+
+
+def test_a_second_view_renders_only_the_page_around_the_body(app, service_request, rendered):
+    client = as_user(app, "amal")
+    first, body_rendered = view(client, service_request, rendered)
+    assert body_rendered and "Received" in first
+    again, body_rendered = view(client, service_request, rendered)
+    assert not body_rendered and again == first
+    arabic, body_rendered = view(client, service_request, rendered, {"Accept-Language": "ar"})
+    assert body_rendered and 'lang="ar"' in arabic and "Timeline" not in arabic
+
+
+def test_every_change_the_owner_can_see_shows_at_once(app, service_request, rendered):
+    client = as_user(app, "amal")
+    view(client, service_request, rendered)
+    decide(service_request, ACCEPTED, "Renewed for five years.")
+    page, body_rendered = view(client, service_request, rendered)
+    assert body_rendered and "Accepted" in page and "Renewed for five years." in page
+    assert "Rate this service" in page and 'name="stars"' in page
+    assert as_user(app, "amal").post(f"/requests/{service_request.number}/rating",
+                                     data={"stars": "4"}).status_code == 303  # from another device
+    page, _ = view(client, service_request, rendered)
+    assert "You rated this service 4 of 5." in page and 'name="stars"' not in page
+
+
+def test_a_registry_correction_of_the_persons_name_shows_at_once(app, service_request, rendered):
+    client = as_user(app, "amal")
+    assert "Amal Saad" in view(client, service_request, rendered)[0]
+    with db.connection_context():
+        Person.update(name="Amal Saad Alharbi").where(Person.id == service_request.person_id).execute()
+    assert "Amal Saad Alharbi" in view(client, service_request, rendered)[0]
+
+
+def test_each_session_gets_its_own_token_in_a_body_rendered_once(app, service_request, rendered):
+    app.config["WTF_CSRF_ENABLED"] = True
+    decide(service_request, REJECTED, "The passport copy is unreadable.")
+    phone, laptop = app.test_client(), app.test_client()
+    for client in (phone, laptop):
+        token = TOKEN.search(client.get("/auth/login").text).group(1)
+        client.post("/auth/login", data={"username": "amal", "password": PASSWORD, "csrf_token": token})
+    phone_page, body_rendered = view(phone, service_request, rendered)
+    assert body_rendered
+    laptop_page, body_rendered = view(laptop, service_request, rendered)
+    assert not body_rendered
+    phone_tokens, laptop_tokens = set(TOKEN.findall(phone_page)), set(TOKEN.findall(laptop_page))
+    assert len(phone_tokens) == len(laptop_tokens) == 1 and phone_tokens != laptop_tokens
+    again = re.search(r'action="/requests/\d+/again".*?' + TOKEN.pattern, laptop_page, re.S).group(1)
+    assert laptop.post(f"/requests/{service_request.number}/again", data={"csrf_token": again}).status_code == 303
+
+
+def test_a_form_with_what_was_typed_is_never_kept(app, service_request, rendered):
+    client = as_user(app, "amal")
+    decide(service_request, ACCEPTED)
+    typed = "A comment of more than a thousand characters " * 30
+    response = client.post(f"/requests/{service_request.number}/rating", data={"comment": typed}, headers=EN)
+    assert response.status_code == 422 and "A comment of more" in response.text
+    page, _ = view(client, service_request, rendered)
+    assert "A comment of more" not in page and "Choose how many stars" not in page
+
+
+def test_the_cache_drops_the_least_recently_used_and_size_zero_keeps_nothing():
+    cache = RenderedCache(2)
+    cache.put("a", "A")
+    cache.put("b", "B")
+    assert cache.get("a") == "A"
+    cache.put("c", "C")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("A", None, "C")
+    none = RenderedCache(0)
+    none.put("a", "A")
+    assert none.get("a") is None
+
+
+def test_an_under_review_page_in_english_keeps_its_panel_polling(app, service_request, rendered):
+    with db.connection_context():
+        service_request.change_status(UNDER_REVIEW)
+    client = as_user(app, "amal")
+    for _ in range(2):
+        page, _ = view(client, service_request, rendered)
+        assert "data-poll" in page and '"X-Shown-Version": "2-en"' in page
