@@ -1,4 +1,4 @@
-"""The request page's body is rendered once per worker for each version and language
+"""The request page is rendered once per worker for each version and language
 (web/rendered.py): never stale, and every session gets its own CSRF token in it."""
 import re
 
@@ -26,29 +26,31 @@ def rendered(app):
     template_rendered.disconnect(record, app)
 
 
-def view(client, service_request, rendered, headers=EN):
+def view(client, service_request, rendered, headers=EN, query=""):
     rendered.clear()
-    response = client.get(f"/requests/{service_request.number}", headers=headers)
+    response = client.get(f"/requests/{service_request.number}{query}", headers=headers)
     assert response.status_code == 200
-    return response.text, "requests/_body.html" in rendered
+    return response.text, "requests/detail.html" in rendered
 
 
-def test_a_second_view_renders_only_the_page_around_the_body(app, service_request, rendered):
+def test_a_second_view_of_an_unchanged_request_renders_nothing(app, service_request, rendered):
     client = as_user(app, "amal")
-    first, body_rendered = view(client, service_request, rendered)
-    assert body_rendered and "Received" in first
-    again, body_rendered = view(client, service_request, rendered)
-    assert not body_rendered and again == first
-    arabic, body_rendered = view(client, service_request, rendered, {"Accept-Language": "ar"})
-    assert body_rendered and 'lang="ar"' in arabic and "Timeline" not in arabic
+    first, page_rendered = view(client, service_request, rendered)
+    assert page_rendered and "Received" in first
+    again, page_rendered = view(client, service_request, rendered)
+    assert not page_rendered and again == first
+    arabic, page_rendered = view(client, service_request, rendered, {"Accept-Language": "ar"})
+    assert page_rendered and 'lang="ar"' in arabic and "Timeline" not in arabic
+    other_address, page_rendered = view(client, service_request, rendered, query="?from=sms")
+    assert page_rendered and f'name="next" value="/requests/{service_request.number}?from=sms"' in other_address
 
 
 def test_every_change_the_owner_can_see_shows_at_once(app, service_request, rendered):
     client = as_user(app, "amal")
     view(client, service_request, rendered)
     decide(service_request, ACCEPTED, "Renewed for five years.")
-    page, body_rendered = view(client, service_request, rendered)
-    assert body_rendered and "Accepted" in page and "Renewed for five years." in page
+    page, page_rendered = view(client, service_request, rendered)
+    assert page_rendered and "Accepted" in page and "Renewed for five years." in page
     assert "Rate this service" in page and 'name="stars"' in page
     assert as_user(app, "amal").post(f"/requests/{service_request.number}/rating",
                                      data={"stars": "4"}).status_code == 303  # from another device
@@ -64,17 +66,17 @@ def test_a_registry_correction_of_the_persons_name_shows_at_once(app, service_re
     assert "Amal Saad Alharbi" in view(client, service_request, rendered)[0]
 
 
-def test_each_session_gets_its_own_token_in_a_body_rendered_once(app, service_request, rendered):
+def test_each_session_gets_its_own_token_in_a_page_rendered_once(app, service_request, rendered):
     app.config["WTF_CSRF_ENABLED"] = True
     decide(service_request, REJECTED, "The passport copy is unreadable.")
     phone, laptop = app.test_client(), app.test_client()
     for client in (phone, laptop):
         token = TOKEN.search(client.get("/auth/login").text).group(1)
         client.post("/auth/login", data={"username": "amal", "password": PASSWORD, "csrf_token": token})
-    phone_page, body_rendered = view(phone, service_request, rendered)
-    assert body_rendered
-    laptop_page, body_rendered = view(laptop, service_request, rendered)
-    assert not body_rendered
+    phone_page, page_rendered = view(phone, service_request, rendered)
+    assert page_rendered
+    laptop_page, page_rendered = view(laptop, service_request, rendered)
+    assert not page_rendered
     phone_tokens, laptop_tokens = set(TOKEN.findall(phone_page)), set(TOKEN.findall(laptop_page))
     assert len(phone_tokens) == len(laptop_tokens) == 1 and phone_tokens != laptop_tokens
     again = re.search(r'action="/requests/\d+/again".*?' + TOKEN.pattern, laptop_page, re.S).group(1)

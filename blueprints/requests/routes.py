@@ -5,7 +5,6 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from blueprints.requests.forms import (
     AgainForm,
@@ -35,15 +34,7 @@ from models.clock import utcnow
 from models.next_steps import after_acceptance
 from web.formatting import eligibility_rule
 from web.rendered import rendered_once
-from web.views import (
-    document_or_404,
-    is_htmx_fragment_request,
-    render,
-    request_or_404,
-    send_document,
-    shown_version_is,
-    unchanged,
-)
+from web.views import document_or_404, render, request_or_404, send_document, shown_version_is, unchanged
 
 bp = Blueprint("requests", __name__, template_folder="../../templates")
 
@@ -189,33 +180,9 @@ def receipt(number):
 
 # ------------------------------------------------------------------ a sent request
 
-def page_context(service_request, **forms):
-    """The request page: its heading and the body below it."""
-    return dict(r=service_request, body=page_body(service_request, **forms))
-
-
-def page_body(service_request, **forms):
-    """Everything below the request page's heading. On a GET without a form that
-    shows what was typed it is the same for every view of one version in one
-    language, so each worker renders it once (web/rendered.py)."""
-    def render_body():
-        return render_template("requests/_body.html", **body_context(service_request, **forms))
-    if forms or request.method != "GET":
-        return Markup(render_body())
-    return rendered_once(body_key(service_request), render_body)
-
-
-def body_key(service_request):
-    """What the body shows that can change: the request (its version is bumped by
-    every change its owner can see), the registry's entry for the person, the language."""
-    person = service_request.person
-    return ("request-body", service_request.id, service_request.version, get_locale().language,
-            person.name, person.id_type, person.id_number, person.nationality)
-
-
-def body_context(service_request, answer_form=None, rating_form=None):
-    """What the body shows; each form only where it has it (an answer while
-    returned, start again once rejected, a rating once decided and not rated)."""
+def page_context(service_request, answer_form=None, rating_form=None):
+    """What the request page shows; each form only where the page has it (an answer
+    while returned, start again once rejected, a rating once decided and not rated)."""
     final, status = service_request.is_final, service_request.status
     rating = Rating.of_request(service_request) if final else None
     return dict(r=service_request, events=list(Event.timeline(service_request)),
@@ -232,12 +199,26 @@ def panel_version(service_request):
 
 @bp.route("/<number>")
 def detail(number):
-    return render_template("requests/detail.html", **page_context(mine_or_404(number)))
+    """The same for every view of one version (in one language ...), so each worker
+    renders it once; each view gets its session's CSRF token (web/rendered.py)."""
+    service_request = mine_or_404(number)
+    return rendered_once(page_key(service_request),
+                         lambda: render_template("requests/detail.html", **page_context(service_request)))
+
+
+def page_key(service_request):
+    """All the request page shows that can change: the request (its version moves
+    with every change its owner can see), the registry's entry for the person, the
+    language, the address (the language switch comes back to it), the menu."""
+    person = service_request.person
+    return ("request-page", service_request.id, service_request.version, get_locale().language,
+            person.name, person.id_type, person.id_number, person.nationality,
+            request.full_path, current_user.is_staff)
 
 
 def not_waiting(service_request, form):
     return render_template("requests/detail.html", error=_("This request is not waiting for your answer."),
-                           **page_context(ServiceRequest.get_by_id(service_request.id), answer_form=form)), 409
+                           **page_context(ServiceRequest.get_by_id(service_request.id), form)), 409
 
 
 @bp.route("/<number>/answer", methods=["POST"])
@@ -257,7 +238,7 @@ def answer(number):
             except ActionRefused:  # answered a moment ago, from another tab
                 return not_waiting(service_request, form)
             return redirect(url_for("requests.detail", number=service_request.number), 303)
-    return render_template("requests/detail.html", **page_context(service_request, answer_form=form)), 422
+    return render_template("requests/detail.html", **page_context(service_request, form)), 422
 
 
 def detail_refusing(service_request, message, status=409, **context):
@@ -312,9 +293,9 @@ def status_panel(number):
     service_request = mine_or_404(number)
     if shown_version_is(panel_version(service_request)):
         return unchanged()  # two queries in all: the user and the request
-    context = body_context(service_request) if is_htmx_fragment_request() else page_context(service_request)
+    context = page_context(service_request)
     response = render("requests/detail.html", "requests/_status_update.html", **context)
-    response.set_etag(panel_version(service_request))
+    response.set_etag(context["panel_version"])
     return response.make_conditional(request)
 
 
