@@ -74,7 +74,7 @@ async def panel(port, path, headers, interval, until, latencies, errors):
 
 async def poll_once(port, request, connection):
     """One poll, as a browser sends it: on the kept-alive connection if the server
-    kept it (gunicorn closes idle ones after its keep-alive), else on a new one."""
+    keeps it (gunicorn closes idle ones after its keep-alive), else on a new one."""
     for attempt in (1, 2):
         if connection is None:
             connection = await asyncio.open_connection("127.0.0.1", port)
@@ -91,6 +91,9 @@ async def poll_once(port, request, connection):
         length = re.search(rb"(?i)content-length: (\d+)", head)
         if length:
             await reader.readexactly(int(length.group(1)))
+        if re.search(rb"(?i)\r\nconnection: close\r\n", head):  # a browser closes its side at once
+            writer.close()  # (gunicorn's sync workers wait up to 2 s for it)
+            connection = None
         return connection, int(head.split(b" ", 2)[1])
 
 

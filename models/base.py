@@ -144,8 +144,8 @@ def numbered_placeholders(sql):
 
 class PooledPostgres(PooledPostgresqlDatabase):
     """The app's pool of PostgreSQL connections. peewee's asks the server whether a
-    connection is alive ("SELECT 1") each time it hands one out: a third of the
-    unchanged poll's round trips. This one asks only of a connection that sat idle
+    connection is alive ("SELECT 1") each time it hands one out: one of the
+    unchanged poll's two round trips. This one asks only of a connection that sat idle
     longer than `ASK_AFTER` seconds; one given back a moment ago, in a clean state,
     is handed out as it is (under load every connection is)."""
     ASK_AFTER = 5.0

@@ -90,7 +90,7 @@ def idle_connections():
 
 def test_postgresql_hands_out_a_connection_given_back_a_moment_ago_without_asking(postgres_app, monkeypatch):
     """Under load every pooled connection was given back a moment ago: asking the
-    server whether it is alive ("SELECT 1") was a third of the poll's round trips."""
+    server whether it is alive ("SELECT 1") was one of the poll's two round trips."""
     asked, adapter = [], db.obj._adapter
     real = adapter.is_connection_closed
     monkeypatch.setattr(adapter, "is_connection_closed", lambda conn: asked.append(conn) or real(conn))
