@@ -110,6 +110,22 @@ def test_postgresql_replaces_connections_that_died_while_idle(postgres_app, monk
     with db.connection_context():
         assert db.execute_sql("SELECT 1").fetchone() == (1,)
 
+
+def test_a_connection_that_died_a_moment_ago_costs_one_outage_page_then_is_replaced(postgres_app):
+    """Not asked (given back a moment ago), a connection the server dropped fails
+    its request with the outage page, never a 500; the pool does not keep it."""
+    with db.connection_context():
+        db.execute_sql("SELECT 1")
+    dropped = idle_connections()
+    assert dropped
+    with psycopg2.connect(PG_URL) as other, other.cursor() as cursor:
+        for conn in dropped:
+            cursor.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+    client = postgres_app.test_client()
+    answers = [client.get("/services/") for _ in range(len(dropped) + 1)]
+    assert [answer.status_code for answer in answers] == [503] * len(dropped) + [200]
+    assert answers[0].headers["Retry-After"] == "5"
+
 def test_a_changed_request_gets_its_new_panel(polling):
     client, service_request, version = polling
     service_request.change_status("under_review")
