@@ -155,11 +155,12 @@ class PooledPostgres(PooledPostgresqlDatabase):
         super().__init__(*args, **kwargs)
 
     def _close(self, conn, close_conn=False):
-        super()._close(conn, close_conn)
-        if close_conn or conn.closed:
-            self._given_back_at.pop(self.conn_key(conn), None)
-        else:
-            self._given_back_at[self.conn_key(conn)] = time.monotonic()
+        with self._pool_lock:  # the pool's own (reentrant): no checkout in between
+            super()._close(conn, close_conn)
+            if close_conn or conn.closed:
+                self._given_back_at.pop(self.conn_key(conn), None)
+            else:
+                self._given_back_at[self.conn_key(conn)] = time.monotonic()
 
     def _is_closed(self, conn):
         given_back_at = self._given_back_at.pop(self.conn_key(conn), None)

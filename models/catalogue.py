@@ -99,7 +99,17 @@ class Reason(BaseModel):
 
 
 def sync_catalogues():
-    """Write the shipped catalogues into the database (safe to run again)."""
+    """Write the shipped catalogues into the database (safe to run again). Gives the
+    ids of the services and of the reasons whose texts it changed: (services, reasons)."""
     with db.atomic():
+        before = catalogue_texts()
         Service.sync_catalogue()
         Reason.sync_catalogue()
+        after = catalogue_texts()
+    return tuple([id for id, texts in now.items() if id in then and then[id] != texts]
+                 for then, now in zip(before, after, strict=True))
+
+
+def catalogue_texts():
+    return ({s.id: (s.name_ar, s.name_en) for s in Service.select(Service.id, Service.name_ar, Service.name_en)},
+            {r.id: (r.text_ar, r.text_en) for r in Reason.select(Reason.id, Reason.text_ar, Reason.text_en)})

@@ -40,10 +40,7 @@ class Rating(BaseModel):
         comment = (comment or "").strip()[:COMMENT_MAX] or None
         try:
             with write_transaction():
-                rating = cls.create(request=service_request, stars=stars, comment=comment)
-                ServiceRequest.update(version=ServiceRequest.version + 1).where(
-                    ServiceRequest.id == service_request.id).execute()  # the owner sees it on the page
-                return rating
+                return cls.create(request=service_request, stars=stars, comment=comment)
         except IntegrityError:
             raise AlreadyRated() from None
 

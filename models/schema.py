@@ -18,13 +18,14 @@ def runner():
 
 
 def upgrade():
-    """Apply the pending migrations, then write the shipped catalogues and move open
-    deadlines to the current holiday calendar. Safe to run at every start."""
+    """Apply the pending migrations, then write the shipped catalogues (requests that
+    show a text they change get a new version) and move open deadlines to the current
+    holiday calendar. Safe to run at every start."""
     if not is_sqlite():
         db.execute_sql("SELECT pg_advisory_lock(%s)", (UPGRADE_LOCK,))
     try:
         applied = runner().up()
-        sync_catalogues()
+        ServiceRequest.catalogue_changed(*sync_catalogues())
         ServiceRequest.reschedule_open()
     finally:
         if not is_sqlite():

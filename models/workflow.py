@@ -334,6 +334,16 @@ class ServiceRequest(BaseModel):
         return query.order_by(cls.due_on, cls.id).limit(limit)
 
     @classmethod
+    def catalogue_changed(cls, services, reasons):
+        """Requests that show a service name or a reason whose text changed get a new
+        version, so kept pages (web/rendered.py) and open panels show the new text."""
+        if not (services or reasons):
+            return 0
+        with_reason = Event.select(Event.request).where(Event.reason_choice.in_(reasons))
+        return cls.update(version=cls.version + 1).where(
+            cls.service.in_(services) | cls.reason_choice.in_(reasons) | cls.id.in_(with_reason)).execute()
+
+    @classmethod
     def reschedule_open(cls):
         """Recompute the deadline of every undecided request after the calendar
         changed. A deadline depends only on (submitted_on, waiting_days), so there is

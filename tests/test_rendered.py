@@ -5,7 +5,7 @@ import re
 import pytest
 from flask import template_rendered
 
-from models import ACCEPTED, REJECTED, UNDER_REVIEW, Person, db
+from models import ACCEPTED, REJECTED, UNDER_REVIEW, Person, Reason, Service, ServiceRequest, db, upgrade
 from tests.factories import PASSWORD
 from tests.test_after_decision import as_user, decide
 from web.rendered import RenderedCache
@@ -56,6 +56,38 @@ def test_every_change_the_owner_can_see_shows_at_once(app, service_request, rend
                                      data={"stars": "4"}).status_code == 303  # from another device
     page, _ = view(client, service_request, rendered)
     assert "You rated this service 4 of 5." in page and 'name="stars"' not in page
+
+
+def test_a_rating_leaves_the_version_that_staff_pages_carry_as_it_was(app, service_request, officer):
+    """Staff must not learn which requests were rated: the rating is in the page's
+    key, not in the request's version."""
+    decided = decide(service_request, ACCEPTED)
+    assert as_user(app, "amal").post(f"/requests/{decided.number}/rating", data={"stars": "5"}).status_code == 303
+    with db.connection_context():
+        assert ServiceRequest.get_by_id(decided.id).version == decided.version
+
+
+def test_a_new_release_that_rewords_a_service_or_a_reason_shows_at_once(app, service_request, rendered):
+    client = as_user(app, "amal")
+    with db.connection_context():
+        reason = Reason.select().where(Reason.kind == "reject").first()
+        Service.update(name_en="An older name").where(Service.id == service_request.service_id).execute()
+        Reason.update(text_en="An older reason").where(Reason.id == reason.id).execute()
+        current = ServiceRequest.get_by_id(service_request.id).change_status(UNDER_REVIEW)
+        current.change_status(REJECTED, reason_choice=reason)
+    page, _ = view(client, service_request, rendered)
+    assert "An older name" in page and page.count("An older reason") == 2  # the panel and the timeline
+    with db.connection_context():
+        upgrade()  # the new release writes its catalogue
+    page, page_rendered = view(client, service_request, rendered)
+    assert page_rendered and "An older" not in page and reason.text_en in page
+
+
+def test_a_head_request_keeps_nothing(app, service_request, rendered):
+    client = as_user(app, "amal")
+    assert client.head(f"/requests/{service_request.number}", headers=EN).status_code == 200
+    page, page_rendered = view(client, service_request, rendered)
+    assert page_rendered and f'name="next" value="/requests/{service_request.number}?"' in page
 
 
 def test_a_registry_correction_of_the_persons_name_shows_at_once(app, service_request, rendered):

@@ -199,20 +199,25 @@ def panel_version(service_request):
 
 @bp.route("/<number>")
 def detail(number):
-    """The same for every view of one version (in one language ...), so each worker
+    """The same for every GET of one version (in one language ...), so each worker
     renders it once; each view gets its session's CSRF token (web/rendered.py)."""
     service_request = mine_or_404(number)
-    return rendered_once(page_key(service_request),
-                         lambda: render_template("requests/detail.html", **page_context(service_request)))
+    def render_page():
+        return render_template("requests/detail.html", **page_context(service_request))
+    if request.method != "GET":  # HEAD: drawn without the language form's way back
+        return render_page()
+    return rendered_once(page_key(service_request), render_page)
 
 
 def page_key(service_request):
     """All the request page shows that can change: the request (its version moves
-    with every change its owner can see), the registry's entry for the person, the
-    language, the address (the language switch comes back to it), the menu."""
+    with every change its owner can see), its rating (kept out of the version, which
+    staff pages carry), the registry's entry for the person, the language, the
+    address (the language switch comes back to it), the menu."""
     person = service_request.person
-    return ("request-page", service_request.id, service_request.version, get_locale().language,
-            person.name, person.id_type, person.id_number, person.nationality,
+    rating = Rating.of_request(service_request) if service_request.is_final else None
+    return ("request-page", service_request.id, service_request.version, rating and rating.stars,
+            get_locale().language, person.name, person.id_type, person.id_number, person.nationality,
             request.full_path, current_user.is_staff)
 
 
