@@ -148,7 +148,7 @@ class PooledPostgres(PooledPostgresqlDatabase):
     unchanged poll's two round trips. This one asks only of a connection that sat idle
     longer than `ASK_AFTER` seconds; one given back a moment ago, in a clean state,
     is handed out as it is (under load every connection is)."""
-    ASK_AFTER = 5.0
+    ASK_AFTER = 1.0
 
     def __init__(self, *args, **kwargs):
         self._given_back_at = {}  # connection key -> time.monotonic() of its return
