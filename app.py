@@ -193,6 +193,7 @@ def template_globals():
     locale = get_locale()
     return dict(locale=locale, lang=locale.language, status_labels=STATUS_LABELS,
                 id_type_labels=ID_TYPE_LABELS, languages=language.LANGUAGES, mask_mobile=mask_mobile,
+                return_address=language.return_address,
                 **language.template_translators())
 
 

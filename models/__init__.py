@@ -34,8 +34,11 @@ from models.drafts import (
                           TooManyDrafts,
 )
 from models.identity import (
+                          SENDS_PER_HOUR,
+                          SENDS_PER_PHONE_PER_DAY,
                           SIGN_IN_TRIES,
                           CodeNotSent,
+                          CodeSent,
                           LimitCounter,
                           OneTimeCode,
                           RecoveryCode,
@@ -52,6 +55,7 @@ from models.rules import (
                           add_working_days,
                           clean_filename,
                           is_common_password,
+                          latin_digits,
                           luhn_digit,
                           luhn_valid,
                           mask_mobile,
@@ -86,18 +90,21 @@ from models.workflow import (
 )
 
 MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
-          WebSession, SignInFailure, OneTimeCode, RecoveryCode, LimitCounter, Notice, Rating]
+          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice,
+          Rating]
 
 __all__ = [
     "ACCEPTED", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
-    "BaseModel", "CodeNotSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
+    "BaseModel", "CodeNotSent", "CodeSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
     "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "Holiday", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
-    "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SIGN_IN_TRIES", "STAFF_ROLES",
+    "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SENDS_PER_HOUR",
+    "SENDS_PER_PHONE_PER_DAY",
+    "SIGN_IN_TRIES", "STAFF_ROLES",
     "STARS", "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",
     "TooManyDrafts", "UNDER_REVIEW", "User", "UsernameTaken", "WebSession", "add_day_off",
-    "add_working_days", "clean_filename", "days_off", "db", "due_date", "is_common_password",
+    "add_working_days", "clean_filename", "days_off", "db", "due_date", "is_common_password", "latin_digits",
     "luhn_digit", "luhn_valid",
     "mask_mobile", "new_request_number", "normalize_digits", "parse_id_number", "parse_mobile",
     "parse_request_number", "public_holidays", "remove_day_off", "riyadh_date", "riyadh_today",

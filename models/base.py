@@ -50,6 +50,14 @@ def write_transaction():
     return db.atomic()
 
 
+def lock_for_transaction(*key):
+    """Inside write_transaction(): writers that name the same key go one after the
+    other until the transaction ends. SQLite's write lock already does that for
+    every writer; PostgreSQL takes an advisory lock on the key's hash."""
+    if not is_sqlite():
+        db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", ("\x1f".join(key),))
+
+
 def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 

@@ -10,8 +10,9 @@ import secrets
 from flask import current_app
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from models.base import BaseModel, write_transaction
+from models.base import BaseModel, lock_for_transaction, write_transaction
 from models.clock import utcnow
+from models.notices import Notice
 from models.users import User
 
 SIGN_IN_TRIES = 5  # wrong passwords from one address before that address waits
@@ -20,8 +21,11 @@ LONGEST_PAUSE = dt.timedelta(days=1)
 
 CODE_LIFETIME = dt.timedelta(minutes=10)
 CODE_TRIES = 5
-RESEND_SPACING = dt.timedelta(seconds=60)
-SENDS_PER_HOUR = 5
+RESEND_SPACING = dt.timedelta(seconds=60)  # between two codes to one browser
+SENDS_PER_HOUR = 5  # codes one browser may ask for in an hour
+CODE_DAY = dt.timedelta(days=1)
+SENDS_PER_PHONE_PER_DAY = 10  # SMS of the code steps one mobile receives in a day, whoever asks
+SENDS_PER_NETWORK_PER_DAY = 5  # of those, asked from one client network: a stranger alone spends half
 
 
 def peppered(*parts):
@@ -106,21 +110,58 @@ class SignInFailure(BaseModel):
 
 
 class CodeNotSent(Exception):
-    """A code for this number was sent a moment ago, or too often this hour."""
+    """No code was sent; `limit` says which limit stood in the way:
+    "spacing" (this browser had one a moment ago: it still works), "browser"
+    (this browser asked too often this hour), "network" (this number was asked
+    for too often from the client's network today) or "phone" (the mobile had
+    its most codes of the day)."""
 
-    def __init__(self, wait_seconds):
-        super().__init__(wait_seconds)
-        self.wait_seconds = wait_seconds
+    def __init__(self, limit, wait_seconds):
+        super().__init__(limit, wait_seconds)
+        self.limit, self.wait_seconds = limit, max(int(wait_seconds) + 1, 1)
+
+
+class CodeSent(BaseModel):
+    """One SMS of a code step (a code, or a warning to an account owner) sent to a
+    mobile: the phone's daily cap and each network's share of it count these."""
+    mobile = CharField(max_length=13)
+    network = CharField(max_length=45)
+    sent_at = DateTimeField()
+
+    class Meta:
+        table_name = "code_sent"
+        indexes = ((("mobile", "sent_at"), False),)
+
+    @classmethod
+    def refusal(cls, mobile, network, now):
+        """CodeNotSent when the phone's daily cap, or this network's share of it, is
+        spent; else None. A stranger on one network can spend only the share, so the
+        owner elsewhere still gets codes."""
+        day_ago = now - CODE_DAY
+        sent = cls.select(cls.network, cls.sent_at).where((cls.mobile == mobile) & (cls.sent_at > day_ago))
+        times = sorted(row.sent_at for row in sent)
+        if len(times) >= SENDS_PER_PHONE_PER_DAY:
+            return CodeNotSent("phone", (times[-SENDS_PER_PHONE_PER_DAY] + CODE_DAY - now).total_seconds())
+        mine = sorted(row.sent_at for row in sent if row.network == network)
+        if len(mine) >= SENDS_PER_NETWORK_PER_DAY:
+            return CodeNotSent("network", (mine[-SENDS_PER_NETWORK_PER_DAY] + CODE_DAY - now).total_seconds())
+        return None
+
+    @classmethod
+    def purge(cls, now):
+        return cls.delete().where(cls.sent_at <= now - CODE_DAY).execute()
 
 
 class OneTimeCode(BaseModel):
     """The 6-digit code sent to the registry's mobile for a purpose ("signup",
-    "reset"): stored hashed, valid CODE_LIFETIME, CODE_TRIES wrong tries end it,
-    resends spaced and capped per hour. One live code per (purpose, number)."""
+    "reset"), one per browser session that asked (`holder`): what another browser
+    asks for never touches it. Stored hashed, valid CODE_LIFETIME, CODE_TRIES wrong
+    tries end it; a browser's asks are spaced and capped per hour, and every ask
+    counts against the phone's daily cap (CodeSent)."""
     purpose = CharField(max_length=10)
     id_number = CharField(max_length=10)
     code_hash = CharField(max_length=64)
-    holder = CharField(max_length=64)  # the session that asked for it: only its tries count
+    holder = CharField(max_length=64)  # the session that asked for it: only it can use it
     expires_at = DateTimeField()
     tries = IntegerField(default=0)
     sent_at = DateTimeField()
@@ -129,41 +170,55 @@ class OneTimeCode(BaseModel):
 
     class Meta:
         table_name = "one_time_code"
-        indexes = ((("purpose", "id_number"), True),)
+        indexes = ((("purpose", "id_number", "holder"), True),)
 
     @classmethod
-    def issue(cls, purpose, id_number, holder):
-        """A new code for the session `holder` (the previous one stops working);
-        raises CodeNotSent."""
+    def issue(cls, purpose, id_number, mobile, holder, network):
+        """A new code for the browser session `holder` (its previous code for this
+        number stops working; other sessions' codes go on working), counted against
+        the phone's daily cap; raises CodeNotSent."""
         now = utcnow()
         code = f"{secrets.randbelow(10 ** 6):06d}"
-        values = dict(code_hash=peppered(purpose, id_number, code), holder=holder,
-                      expires_at=now + CODE_LIFETIME, tries=0, sent_at=now)
+        values = dict(code_hash=peppered(purpose, id_number, code), expires_at=now + CODE_LIFETIME, tries=0,
+                      sent_at=now)
+        mine = (cls.purpose == purpose) & (cls.id_number == id_number) & (cls.holder == holder)
         with write_transaction():
-            row = cls.get_or_none((cls.purpose == purpose) & (cls.id_number == id_number))
+            lock_for_transaction("code-sent", mobile)  # asks for one phone, one after the other
+            row = cls.get_or_none(mine)
+            refusal = (row and row.refusal(now)) or CodeSent.refusal(mobile, network, now)
+            if refusal:
+                raise refusal
             if row is None:
-                values.update(purpose=purpose, id_number=id_number, hour_started_at=now)
+                values.update(purpose=purpose, id_number=id_number, holder=holder, hour_started_at=now)
                 if not cls.insert(**values).on_conflict_ignore().as_rowcount().execute():
-                    raise CodeNotSent(RESEND_SPACING.seconds)  # a parallel ask sent one
-                return code
-            wait = row.seconds_to_wait(now)
-            if wait:
-                raise CodeNotSent(wait)
-            if now - row.hour_started_at >= dt.timedelta(hours=1):
-                values.update(hour_started_at=now, sends_this_hour=1)
+                    raise CodeNotSent("spacing", RESEND_SPACING.seconds)  # a parallel ask of this browser
             else:
-                values.update(sends_this_hour=row.sends_this_hour + 1)
-            # A parallel ask (PostgreSQL reads committed rows) may have sent since the read.
-            if not cls.update(**values).where((cls.id == row.id) & (cls.sent_at == row.sent_at)).execute():
-                raise CodeNotSent(RESEND_SPACING.seconds)
+                if now - row.hour_started_at >= dt.timedelta(hours=1):
+                    values.update(hour_started_at=now, sends_this_hour=1)
+                else:
+                    values.update(sends_this_hour=row.sends_this_hour + 1)
+                # A parallel ask of this browser may have sent since the read.
+                if not cls.update(**values).where((cls.id == row.id) & (cls.sent_at == row.sent_at)).execute():
+                    raise CodeNotSent("spacing", RESEND_SPACING.seconds)
+            CodeSent.create(mobile=mobile, network=network, sent_at=now)
         return code
 
-    def seconds_to_wait(self, now):
-        if self.sends_this_hour >= SENDS_PER_HOUR and now - self.hour_started_at < dt.timedelta(hours=1):
-            return int((self.hour_started_at + dt.timedelta(hours=1) - now).total_seconds()) + 1
+    @classmethod
+    def send(cls, purpose, person, holder, network, message):
+        """A new code for `person`'s registry mobile and its SMS (`message(code)` gives
+        the text), in one transaction: the outbox sends it. Raises CodeNotSent."""
+        with write_transaction():
+            code = cls.issue(purpose, person.id_number, person.mobile, holder, network)
+            Notice.queue(f"{purpose}-{secrets.token_hex(12)}", person.mobile, message(code), kind=purpose)
+
+    def refusal(self, now):
+        """CodeNotSent when this browser must wait for its next code, else None."""
+        hour_ends = self.hour_started_at + dt.timedelta(hours=1)
+        if self.sends_this_hour >= SENDS_PER_HOUR and now < hour_ends:
+            return CodeNotSent("browser", (hour_ends - now).total_seconds())
         if now - self.sent_at < RESEND_SPACING:
-            return int((self.sent_at + RESEND_SPACING - now).total_seconds()) + 1
-        return 0
+            return CodeNotSent("spacing", (self.sent_at + RESEND_SPACING - now).total_seconds())
+        return None
 
     @classmethod
     def redeem(cls, purpose, id_number, code, holder):
@@ -181,6 +236,11 @@ class OneTimeCode(BaseModel):
         if row is None or not hmac.compare_digest(row.code_hash, peppered(purpose, id_number, code or "")):
             return False
         return cls.update(expires_at=now).where((cls.id == row.id) & (cls.expires_at > now)).execute() == 1
+
+    @classmethod
+    def purge(cls, now):
+        """Codes that ended more than an hour ago (their browser's hourly count with them)."""
+        return cls.delete().where(cls.expires_at <= now - dt.timedelta(hours=1)).execute()
 
 
 class RecoveryCode(BaseModel):

@@ -40,9 +40,15 @@ def working_days_between(start, end, holidays=()):
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
+def latin_digits(raw):
+    """Arabic-Indic (٠-٩) and Persian (۰-۹) digits as ASCII digits, as an Arabic
+    phone keyboard types them; nothing else changed."""
+    return (raw or "").translate(_DIGITS)
+
+
 def normalize_digits(raw):
     """Arabic-Indic and Persian digits to ASCII, spaces and dashes removed."""
-    return re.sub(r"[\s\-]", "", (raw or "").translate(_DIGITS))
+    return re.sub(r"[\s\-]", "", latin_digits(raw))
 
 
 def luhn_sum(digits):

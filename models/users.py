@@ -1,14 +1,16 @@
 """Accounts (residents and staff) and the registry of persons linked to them."""
 import datetime as dt
 import hmac
+import secrets
 
 import pyotp
 from flask_login import UserMixin
 from peewee import BooleanField, CharField, DateTimeField, IntegerField, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import BaseModel, db
+from models.base import BaseModel, db, write_transaction
 from models.clock import utcnow
+from models.notices import Notice
 from models.rules import ID_TYPES
 
 ROLES = ("resident", "officer", "supervisor")
@@ -95,14 +97,30 @@ class User(UserMixin, BaseModel):
         cls, totp = type(self), self.totp()
         now = utcnow().replace(tzinfo=dt.UTC)
         for step in sorted({totp.timecode(now) + drift for drift in (-1, 0, 1)}):
-            if hmac.compare_digest(totp.generate_otp(step), (code or "").strip()):
+            if hmac.compare_digest(totp.generate_otp(step).encode(), (code or "").strip().encode()):
                 return cls.update(totp_last_step=step).where(
                     (cls.id == self.id) & (cls.totp_last_step.is_null() | (cls.totp_last_step < step))
                 ).execute() == 1
         return False
 
-    def change_password(self, password):
-        type(self).update(password_hash=generate_password_hash(password)).where(type(self).id == self.id).execute()
+    def change_password(self, password, notice_text=None):
+        """The new password and, for an account with a mobile, the SMS that says so
+        (`notice_text`), together."""
+        with write_transaction():
+            type(self).update(password_hash=generate_password_hash(password)).where(
+                type(self).id == self.id).execute()
+            if self.mobile and notice_text:
+                Notice.queue(f"password-{secrets.token_hex(12)}", self.mobile, notice_text, kind="password")
+
+    def set_locale(self, lang):
+        """The language the account's pages and SMS are in."""
+        self.locale = lang
+        type(self).update(locale=lang).where(type(self).id == self.id).execute()
+
+    @classmethod
+    def holding(cls, id_number):
+        """The account opened with this identity number, or None."""
+        return cls.get_or_none(cls.id_number == id_number)
 
     @classmethod
     def staff_named(cls, username):
@@ -149,7 +167,7 @@ class Person(BaseModel):
 
     def sponsor_account(self):
         """The account of the sponsor this person is linked to, if they opened one."""
-        return User.get_or_none(User.id_number == self.sponsor_id_number)
+        return User.holding(self.sponsor_id_number)
 
     def linked_count(self):
         """How many persons the registry links to this person's sponsor."""

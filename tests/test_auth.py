@@ -4,7 +4,7 @@ import re
 import pytest
 import time_machine
 
-from models import CodeNotSent, Notice, OneTimeCode, Person, User, db, utcnow
+from models import CodeNotSent, CodeSent, Notice, OneTimeCode, Person, User, db, utcnow
 from tests.conftest import HX
 from tests.factories import PASSWORD, code_in, id_number, last_sms, registry_entry, sign_in_client
 
@@ -110,8 +110,9 @@ def test_sign_up_explains_a_wrong_identity_number(client, nora, number, message)
 @pytest.mark.parametrize("change, message", [
     (dict(username="a"), "3 to 40 characters"),
     (dict(username="نورة"), "Latin letters"),
-    (dict(password="short1", confirm="short1"), "10 to 128 characters"),
-    (dict(password="x" * 129, confirm="x" * 129), "10 to 128 characters"),
+    (dict(password="short1", confirm="short1"), "12 to 128 characters"),
+    (dict(password="eleven-char", confirm="eleven-char"), "12 to 128 characters"),
+    (dict(password="x" * 129, confirm="x" * 129), "12 to 128 characters"),
     (dict(password="password123", confirm="password123"), "too easy to guess"),
     (dict(password="qwertyuiop", confirm="qwertyuiop"), "too easy to guess"),
     (dict(password="nora-my-own-words", confirm="nora-my-own-words"), "too easy to guess"),
@@ -176,29 +177,91 @@ def test_resends_are_spaced_and_capped_per_hour(client, nora):
         with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
             assert "A new code is on its way" in client.post("/auth/register/resend", headers=EN).text
     with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
-        assert "You can ask for another in" in client.post("/auth/register/resend", headers=EN).text
+        response = client.post("/auth/register/resend", headers=EN)
+        assert response.status_code == 429
+        assert "This browser asked for 5 codes in the last hour. You can ask for another in 54 minutes" in response.text
     assert Notice.select().count() == 5
     with time_machine.travel(start + dt.timedelta(minutes=61), tick=False):
+        # the hour is over, but five codes are this network's share of the phone's day
+        assert "asked for from your network today" in client.post("/auth/register/resend", headers=EN).text
+        client.environ_base["REMOTE_ADDR"] = "10.0.7.7"  # the same phone on mobile data
         assert "A new code is on its way" in client.post("/auth/register/resend", headers=EN).text
         assert sign_up(client, code_in(last_sms(NORA_MOBILE))).status_code == 303
 
 
-def test_two_parallel_asks_send_one_code(app, monkeypatch):
-    """Two asks for the same number can read the row before either writes
-    (PostgreSQL reads committed rows): the second is told to wait, never sent."""
+def browser(app, address):
+    """A browser of its own (its own session) on the network `address`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_code_already_sent_keeps_working_whatever_others_ask(app, nora):
+    """The finding: a stranger typing the owner's number a minute later replaced the
+    owner's code (and shared the owner's hourly allowance)."""
+    owner = browser(app, "10.0.0.1")
+    ask_code(owner)
+    code = code_in(last_sms(NORA_MOBILE))
+    start = utcnow()
+    for minute in range(1, 6):  # five strangers' browsers, each after the spacing
+        with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
+            assert ask_code(browser(app, f"10.0.1.{minute}")).status_code == 303
+    assert Notice.select().count() == 6  # each stranger's code went to the owner's phone, as asked
+    with time_machine.travel(start + dt.timedelta(minutes=7), tick=False):
+        assert sign_up(owner, code).status_code == 303
+
+
+def test_a_stranger_on_one_network_cannot_keep_the_owner_from_a_code(app, nora):
+    """A stranger may ask again and again from new browsers: their network gets half
+    the phone's daily allowance, and the owner elsewhere still gets a code at once."""
+    start = utcnow()
+    for minute in range(5):
+        with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
+            assert ask_code(browser(app, "10.0.9.9")).status_code == 303
+    with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
+        refused = ask_code(browser(app, "10.0.9.9"))
+        assert refused.status_code == 429 and "asked for from your network today" in refused.text
+        assert Notice.select().count() == 5
+        owner = browser(app, "10.0.0.1")
+        assert ask_code(owner).status_code == 303
+        assert sign_up(owner, code_in(last_sms(NORA_MOBILE))).status_code == 303
+
+
+def test_a_phone_gets_at_most_ten_codes_a_day_and_the_page_says_so(app, nora):
+    start = utcnow()
+    for minute in range(10):
+        with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
+            assert ask_code(browser(app, f"10.0.{minute % 2}.1")).status_code == 303
+    with time_machine.travel(start + dt.timedelta(hours=23, minutes=30), tick=False):
+        refused = ask_code(browser(app, "10.0.5.1"))
+        assert refused.status_code == 429
+        assert "has received the most codes allowed in one day (10)" in refused.text
+        assert "You can ask for another in 1 hour" in refused.text
+    assert Notice.select().count() == 10
+    with time_machine.travel(start + dt.timedelta(hours=24, minutes=1), tick=False):
+        assert ask_code(browser(app, "10.0.5.1")).status_code == 303
+
+
+def test_two_parallel_asks_from_one_browser_send_one_code(app, monkeypatch):
+    """Two asks of one browser can read its row before either writes (PostgreSQL
+    reads committed rows): the second is told to wait, never sent."""
     with app.app_context(), db.connection_context():
+        registry_entry("Nora Fahad", NORA, NORA_MOBILE)
+        ask = dict(purpose="signup", id_number=NORA, mobile=NORA_MOBILE, holder="session-a", network="10.0.0.1")
         monkeypatch.setattr(OneTimeCode, "get_or_none", classmethod(lambda cls, *where: None))
-        OneTimeCode.issue("signup", NORA, "session-a")
+        OneTimeCode.issue(**ask)
         with pytest.raises(CodeNotSent):
-            OneTimeCode.issue("signup", NORA, "session-b")
+            OneTimeCode.issue(**ask)
         monkeypatch.undo()
         read_by_both = OneTimeCode.get()
         with time_machine.travel(utcnow() + dt.timedelta(minutes=2)):
-            OneTimeCode.issue("signup", NORA, "session-a")
+            OneTimeCode.issue(**ask)
             monkeypatch.setattr(OneTimeCode, "get_or_none", classmethod(lambda cls, *where: read_by_both))
             with pytest.raises(CodeNotSent):
-                OneTimeCode.issue("signup", NORA, "session-b")
+                OneTimeCode.issue(**ask)
         assert [(row.holder, row.sends_this_hour) for row in OneTimeCode.select()] == [("session-a", 2)]
+        assert CodeSent.select().count() == 2
+
 
 def test_the_code_steps_need_the_first_step(client):
     assert client.get("/auth/register/code").headers["Location"] == "/auth/register"
@@ -219,7 +282,9 @@ def test_forgotten_password_a_code_then_a_new_one_and_every_session_ends(app, re
     code = code_in(last_sms("+966500000444"))
     response = client.post("/auth/reset/code", data=dict(code=code, password="a-brand-new-pass",
                                                          confirm="a-brand-new-pass"), headers=EN)
-    assert response.status_code == 200 and "every session of your account has ended" in response.text
+    assert response.status_code == 303 and response.headers["Location"] == "/auth/reset/done"
+    done = client.get("/auth/reset/done", headers=EN)  # a refresh sends nothing again
+    assert done.status_code == 200 and "every session of your account has ended" in done.text
     assert elsewhere.get("/requests/").status_code == 302
     assert "تغيّرت كلمة مرور حسابك" in last_sms("+966500000444")  # her language: Arabic, the default
     assert sign_in_client(client, "amal").status_code == 422
@@ -311,3 +376,66 @@ def test_a_nul_character_is_a_clear_400_on_every_engine(client, path, data):
     response = client.post(path, data=data, headers={"Accept-Language": "en"})
     assert response.status_code == 400 and "not right" in response.get_data(as_text=True)
     assert client.get("/inquiry?number=%00").status_code in (302, 400)
+
+
+# ------------------------------------------------------------------ found from outside (issue 14)
+
+@pytest.mark.parametrize("purpose, first_step", [("register", "/auth/register"), ("reset", "/auth/reset")])
+def test_the_registry_dropping_the_mobile_between_the_steps_is_a_clear_4xx(client, nora, purpose, first_step):
+    ask_code(client, purpose=purpose)
+    code = code_in(last_sms(NORA_MOBILE))
+    with db.connection_context():
+        Person.update(mobile=None).where(Person.id_number == NORA).execute()
+    for response in (client.get(f"{first_step}/code", headers=EN),
+                     client.post(f"{first_step}/code", headers=EN,
+                                 data=dict(ACCOUNT, code=code)),
+                     client.post(f"{first_step}/resend", headers=EN)):
+        assert response.status_code == 409, response.status_code
+        assert "The registry holds no mobile number for this identity number" in response.text
+    assert User.select().count() == 0
+
+
+@pytest.mark.parametrize("page", ["/auth/login", "/auth/register"])
+def test_signed_in_staff_land_on_the_staff_side_and_residents_on_their_requests(app, officer, resident, page):
+    staff, citizen = app.test_client(), app.test_client()
+    sign_in_client(staff, "noura")
+    sign_in_client(citizen, "amal")
+    assert staff.get(page).headers["Location"] == "/staff/"
+    assert citizen.get(page).headers["Location"] == "/requests/"
+
+
+def test_a_password_shorter_than_twelve_set_before_still_signs_in_until_changed(client, resident):
+    with db.connection_context():
+        User.get(User.username == "amal").change_password("ten-chars!")
+    assert sign_in_client(client, "amal", "ten-chars!").status_code == 303
+    refused = client.post("/auth/account/password", headers=EN, data=dict(
+        current="ten-chars!", password="eleven-char", confirm="eleven-char"))
+    assert refused.status_code == 422 and "12 to 128 characters" in refused.text
+
+
+@pytest.mark.parametrize("post, data, comes_back_to", [
+    ("/auth/login", {"username": "amal", "password": "wrong-password-1"}, "/auth/login"),
+    ("/auth/register", {"id_number": "12345"}, "/auth/register"),
+    ("/auth/register/code", dict(ACCOUNT, code="12"), "/auth/register/code"),
+    ("/auth/register/resend", {}, "/auth/register/code"),
+])
+def test_the_language_switch_on_a_page_shown_after_a_post_returns_to_that_page(
+        client, nora, resident, post, data, comes_back_to):
+    ask_code(client)
+    page = client.post(post, data=data, headers=EN)
+    assert page.status_code in (200, 422)
+    back = re.search(r'name="next" value="([^"]*)"', page.text).group(1)
+    assert back == comes_back_to
+    switched = client.post("/auth/language", data={"lang": "ar", "next": back})
+    assert switched.headers["Location"] == comes_back_to
+    assert client.get(comes_back_to).status_code == 200
+
+
+def test_spent_codes_and_the_day_old_sms_log_are_purged(app, nora):
+    ask_code(browser(app, "10.0.0.1"))
+    with time_machine.travel(utcnow() + dt.timedelta(hours=25), tick=False):
+        ask_code(browser(app, "10.0.0.2"))
+        result = app.test_cli_runner().invoke(args=["sessions", "purge"])
+        assert result.exit_code == 0 and "2 spent code record(s)" in result.output
+    with db.connection_context():
+        assert OneTimeCode.select().count() == 1 and CodeSent.select().count() == 1  # the fresh one stays

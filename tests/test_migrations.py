@@ -47,7 +47,8 @@ from tests.conftest import PG_URL
 from tests.factories import PASSWORD, TEST_SECRET_KEY, id_number, minimal_pdf, sign_in_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
-MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings", "0005_open_by_person"]
+MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings", "0005_open_by_person",
+              "0006_code_per_browser"]
 OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest", "event", "audit",
               "document", "draft", "draftfile"]
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py

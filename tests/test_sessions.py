@@ -137,7 +137,10 @@ def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(store_
     response = here.post("/auth/account/password", headers={"Accept-Language": "en"},
                          data={"current": "correct-horse-42", "password": "a-new-long-phrase",
                                "confirm": "a-new-long-phrase"})
-    assert response.status_code == 200 and "Every other session of this account ended" in response.text
+    assert response.status_code == 303 and response.headers["Location"] == "/auth/account"
+    shown = here.get("/auth/account", headers={"Accept-Language": "en"})  # reached by a GET: a refresh sends nothing
+    assert "Every other session of this account ended" in shown.text
+    assert "Every other session" not in here.get("/auth/account", headers={"Accept-Language": "en"}).text
     assert here.get("/requests/").status_code == 200
     assert elsewhere.get("/requests/").status_code == 302
 
@@ -229,3 +232,18 @@ def test_the_key_written_in_instance_is_read(tmp_path):
     (tmp_path / "instance" / "secret_key").write_text("dev-only-change-me\n")
     with pytest.raises(ConfigurationError):
         plain_app(tmp_path)
+
+
+def test_the_cookie_is_host_prefixed_when_it_is_secure(app, amal):
+    """A `__Host-` cookie is refused by the browser unless Secure, for the whole
+    site, without a domain: a sub-domain or plain HTTP cannot plant one."""
+    client = app.test_client()
+    response = client.post("/auth/login", base_url="https://localhost",
+                           data={"username": "amal", "password": "correct-horse-42"})
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+    assert client.get("/requests/", base_url="https://localhost").status_code == 200
+    plain = app.test_client()
+    cookie = plain.post("/auth/login", data={"username": "amal", "password": "correct-horse-42"}).headers["Set-Cookie"]
+    assert cookie.startswith("session=") and "Secure" not in cookie  # make run on http://127.0.0.1

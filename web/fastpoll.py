@@ -17,7 +17,7 @@ from werkzeug.http import parse_accept_header
 from models import WebSession, db, utcnow
 from models.base import execute_planned
 from web import language
-from web.sessions import TOKEN, DatabaseStore, is_expired, serializer, token_hash
+from web.sessions import TOKEN, DatabaseStore, cookie_name, is_expired, serializer, token_hash
 
 POLL = re.compile(r"/requests/([0-9]{9})/status")
 HEADERS = [("X-Content-Type-Options", "nosniff"), ("Vary", "Accept-Encoding, Cookie")]
@@ -30,7 +30,7 @@ class UnchangedPolls:
     def __init__(self, app):
         self.flask = app
         self.wsgi_app = app.wsgi_app
-        self.cookie_name = app.config["SESSION_COOKIE_NAME"]
+        self.config = app.config
 
     def __call__(self, environ, start_response):
         if self.unchanged(environ):
@@ -43,7 +43,8 @@ class UnchangedPolls:
         found = environ["REQUEST_METHOD"] == "GET" and shown and POLL.fullmatch(environ.get("PATH_INFO", ""))
         if not found or not isinstance(self.flask.session_interface.store, DatabaseStore):
             return False
-        morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
+        secure = self.config["SESSION_COOKIE_SECURE"] or environ.get("wsgi.url_scheme") == "https"
+        morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(cookie_name(self.config, secure))
         if morsel is None or not TOKEN.fullmatch(morsel.value):
             return False
         row = self.current(token_hash(morsel.value), found.group(1))

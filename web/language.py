@@ -1,6 +1,7 @@
 """Which language a page is in: the one chosen in this session, else the account's,
 else the browser's (Accept-Language), else Arabic. One rule for the pages (app.py's
 locale selector) and for the unchanged-poll fast path (web/fastpoll.py)."""
+from flask import current_app, g, request
 from flask_babel import get_translations
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
@@ -23,3 +24,18 @@ def template_translators():
     translations = get_translations()
     return {"gettext": _make_new_gettext(translations.ugettext),
             "ngettext": _make_new_ngettext(translations.ungettext)}
+
+
+def return_address():
+    """Where the language switch brings the visitor back to: this page. A page
+    shown after a POST comes back by the address that shows it with GET (the view
+    may name it in `g.page_url`), or the home page when there is none."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path
+    if "page_url" in g:
+        return g.page_url
+    rule = request.url_rule
+    if rule is not None and "GET" in rule.methods and not rule.arguments - set(request.view_args or {}):
+        adapter = current_app.url_map.bind("")
+        return adapter.build(request.endpoint, request.view_args or {})
+    return ""

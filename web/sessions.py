@@ -68,9 +68,24 @@ def is_poll():
     return "X-Shown-Version" in request.headers
 
 
+def cookie_name(config, secure):
+    """The session cookie's name: with the `__Host-` prefix when the cookie is Secure
+    (HTTPS, or SESSION_COOKIE_SECURE), for the whole site and no domain, so the
+    browser refuses one planted by a sub-domain or over plain HTTP."""
+    name = config["SESSION_COOKIE_NAME"]
+    whole_site = config.get("SESSION_COOKIE_PATH") in (None, "/") and not config.get("SESSION_COOKIE_DOMAIN")
+    return f"__Host-{name}" if secure and whole_site else name
+
+
 class ServerSessionInterface(SessionInterface):
     def __init__(self, store):
         self.store = store
+
+    def get_cookie_name(self, app):
+        return cookie_name(app.config, self.secure(app))
+
+    def secure(self, app):
+        return self.get_cookie_secure(app) or request.is_secure
 
     def open_session(self, app, request):
         token = request.cookies.get(self.get_cookie_name(app), "")
@@ -119,7 +134,7 @@ class ServerSessionInterface(SessionInterface):
             session.token = secrets.token_urlsafe(32)
             self.store.create(token_hash(session.token), self.dumps(session), user_id(session), now)
             response.set_cookie(name, session.token, domain=domain, path=path, httponly=self.get_cookie_httponly(app),
-                                secure=self.get_cookie_secure(app) or request.is_secure,
+                                secure=self.secure(app),
                                 samesite=self.get_cookie_samesite(app))
         elif session.token and session.modified:
             seen_at = session.seen_at if is_poll() else now

@@ -1,12 +1,17 @@
 """The forms of sign-up, sign-in, the second factor, password reset and the account
-page. Password rules follow OWASP ASVS V2.1: at least 10 characters, not a common
+page. Password rules follow OWASP ASVS 4.0.3 V2.1: at least 12 characters, not a common
 password, no composition rules."""
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from models import InvalidNumber, User, is_common_password, normalize_digits, parse_id_number
+from web.fields import DigitsField
+
+PASSWORD_MIN, PASSWORD_MAX = 12, 128  # characters (ASVS 4.0.3 V2.1.1, V2.1.2); older, shorter ones still sign in
 
 
 def validate_id_number(form, field):
@@ -21,8 +26,19 @@ def validate_id_number(form, field):
 
 def validate_code(form, field):
     field.data = normalize_digits(field.data)
-    if len(field.data) != 6 or not field.data.isascii() or not field.data.isdigit():
+    if not re.fullmatch(r"[0-9]{6}", field.data):
         raise ValidationError(_l("The code has 6 digits."))
+
+
+def validate_second_factor(form, field):
+    """A 6-digit code of the app, or a recovery code (12 letters a-f or digits, a dash
+    in the middle or not)."""
+    code = normalize_digits(field.data).lower()
+    if re.fullmatch(r"[0-9a-f]{12}", code):
+        code = f"{code[:6]}-{code[6:]}"
+    elif not re.fullmatch(r"[0-9]{6}", code):
+        raise ValidationError(_l("Enter the 6-digit code from your app, or a recovery code such as 1a2b3c-4d5e6f."))
+    field.data = code
 
 
 def validate_new_password(form, field):
@@ -33,14 +49,15 @@ def validate_new_password(form, field):
 
 
 def code_field():
-    return StringField(_l("The code from the SMS"), validators=[DataRequired(_l("Enter the code from the SMS.")),
+    return DigitsField(_l("The code from the SMS"), validators=[DataRequired(_l("Enter the code from the SMS.")),
                                                                  validate_code])
 
 
 def new_password_fields():
     password = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Choose a password.")),
-        Length(10, 128, _l("A password has 10 to 128 characters.")), validate_new_password])
+        Length(PASSWORD_MIN, PASSWORD_MAX, _l("A password has %(min)d to %(max)d characters.",
+                                              min=PASSWORD_MIN, max=PASSWORD_MAX)), validate_new_password])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         EqualTo("password", _l("The two passwords are not the same."))])
     return password, confirm
@@ -48,10 +65,11 @@ def new_password_fields():
 
 class IdentityForm(FlaskForm):
     """The first step of sign-up and of a password reset."""
-    id_number = StringField(_l("Your identity number (national ID or iqama)"), validators=[validate_id_number])
+    id_number = DigitsField(_l("Your identity number (national ID or iqama)"), validators=[validate_id_number])
 
 
 class NewAccountForm(FlaskForm):
+    password_min = PASSWORD_MIN
     code = code_field()
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Choose a username.")),
@@ -66,11 +84,13 @@ class NewAccountForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
+    password_min = PASSWORD_MIN
     code = code_field()
     password, confirm = new_password_fields()
 
 
 class ChangePasswordForm(FlaskForm):
+    password_min = PASSWORD_MIN
     current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password."))])
     password, confirm = new_password_fields()
 
@@ -81,5 +101,5 @@ class LoginForm(FlaskForm):
 
 
 class SecondFactorForm(FlaskForm):
-    code = StringField(_l("The code from your authenticator app, or a recovery code"),
-                       validators=[DataRequired(_l("Enter the code.")), Length(max=20, message=_l("Enter the code."))])
+    code = DigitsField(_l("The code from your authenticator app, or a recovery code"),
+                       validators=[DataRequired(_l("Enter the code.")), validate_second_factor])

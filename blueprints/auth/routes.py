@@ -2,11 +2,10 @@
 sign-in (with a second factor for staff), sign-out, the account page and the
 language switch. Nothing here tells a stranger whether an account exists: the same
 message and the same work for every case."""
-import contextlib
 import datetime as dt
 import secrets
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -22,8 +21,9 @@ from blueprints.auth.forms import (
     SecondFactorForm,
 )
 from models import (
+    SENDS_PER_HOUR,
+    SENDS_PER_PHONE_PER_DAY,
     CodeNotSent,
-    Notice,
     OneTimeCode,
     Person,
     RecoveryCode,
@@ -32,7 +32,6 @@ from models import (
     UsernameTaken,
     mask_mobile,
     utcnow,
-    write_transaction,
 )
 from web.extensions import limiter
 from web.sessions import end_sessions_of
@@ -81,11 +80,16 @@ def end_session():
 
 # ------------------------------------------------------------------ sign-in
 
+def home_of(user):
+    """Where an account lands: staff on the queue, residents on their requests."""
+    return url_for("staff.queue") if user.is_staff else url_for("requests.index")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 303)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("requests.index"))
+        return redirect(home_of(current_user))
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
@@ -172,39 +176,47 @@ def logout():
 
 # ------------------------------------------------------------------ codes by SMS
 
-CODE_STEPS = {"signup": ("auth/register.html", "auth.register_code"),
-              "reset": ("auth/reset.html", "auth.reset_code")}
+CODE_STEPS = {"signup": ("auth/register.html", "auth.register", "auth.register_code", "auth/register_code.html"),
+              "reset": ("auth/reset.html", "auth.reset", "auth.reset_code", "auth/reset_code.html")}
 
 
 def ask_for_code(purpose):
     """The first step of sign-up and reset: the identity number. A number the
     registry holds with a mobile gets a code there, whether or not it has an
     account (the SMS tells an owner what happened): the same page either way."""
-    template, next_step = CODE_STEPS[purpose]
+    template, _first, next_step, _code_template = CODE_STEPS[purpose]
     form = IdentityForm()
     if not form.validate_on_submit():
         return render_template(template, form=form), 422 if form.is_submitted() else 200
     person = Person.with_mobile(form.id_number.data)
     if person is None:
-        form.id_number.errors.append(_(
-            "The registry holds no mobile number for this identity number, so no code can be sent. "
-            "Record your mobile number at a passports office or in Absher, then come back."))
+        form.id_number.errors.append(no_mobile())
         return render_template(template, form=form), 422
     session[purpose] = person.id_number
-    with contextlib.suppress(CodeNotSent):  # a code went a moment ago: the next page offers another
+    try:
         send_code(purpose, person)
+    except CodeNotSent as refused:
+        if refused.limit != "spacing":  # else a code went a moment ago, and it works: go on to it
+            form.id_number.errors.append(refusal_text(refused))
+            return render_template(template, form=form), 429
     return redirect(url_for(next_step), 303)
 
 
+def no_mobile():
+    return _("The registry holds no mobile number for this identity number, so no code can be sent. "
+             "Record your mobile number at a passports office or in Absher, then come back.")
+
+
 def send_code(purpose, person):
-    """A new code and its SMS, in one transaction (the outbox sends it)."""
-    account = User.get_or_none(User.id_number == person.id_number)
+    """A new code to the person's registry mobile, for this browser only; raises CodeNotSent."""
+    account = User.holding(person.id_number)
     locale = (account.locale if account and account.locale else None) or str(get_locale())
-    with write_transaction():
-        code = OneTimeCode.issue(purpose, person.id_number, code_holder())
+
+    def message(code):
         with force_locale(locale):
-            text = code_message(purpose, account, code)
-        Notice.queue(f"{purpose}-{secrets.token_hex(12)}", person.mobile, text, kind=purpose)
+            return code_message(purpose, account, code)
+
+    OneTimeCode.send(purpose, person, code_holder(), client_network(), message)
 
 
 def code_holder():
@@ -227,24 +239,45 @@ def code_message(purpose, account, code):
              "To open one: %(url)s", url=url_for("auth.register", _external=True))
 
 
-def resend(purpose):
-    id_number = session.get(purpose)
-    person = id_number and Person.with_mobile(id_number)
-    if not person:
-        return None
-    try:
-        send_code(purpose, person)
-    except CodeNotSent as refused:
+def refusal_text(refused):
+    """Which limit kept a code from being sent, and how long until the next one."""
+    wait = refused.wait_seconds
+    if refused.limit == "spacing":
         return ngettext("A code was sent a moment ago. You can ask for another in %(num)d second.",
-                        "A code was sent a moment ago. You can ask for another in %(num)d seconds.",
-                        refused.wait_seconds)
-    return _("A new code is on its way. The earlier code no longer works.")
+                        "A code was sent a moment ago. You can ask for another in %(num)d seconds.", wait)
+    if refused.limit == "browser":
+        return ngettext("This browser asked for %(most)s codes in the last hour. You can ask for another in "
+                        "%(num)d minute.", "This browser asked for %(most)s codes in the last hour. You can ask "
+                        "for another in %(num)d minutes.", -(-wait // 60), most=SENDS_PER_HOUR)
+    hours = -(-wait // 3600)
+    if refused.limit == "network":
+        return ngettext("Too many codes for this identity number were asked for from your network today. You "
+                        "can ask for another in %(num)d hour, or from another connection.",
+                        "Too many codes for this identity number were asked for from your network today. You "
+                        "can ask for another in %(num)d hours, or from another connection.", hours)
+    return ngettext("This mobile number has received the most codes allowed in one day (%(most)s), to protect "
+                    "it from floods of SMS. You can ask for another in %(num)d hour.",
+                    "This mobile number has received the most codes allowed in one day (%(most)s), to protect "
+                    "it from floods of SMS. You can ask for another in %(num)d hours.", hours,
+                    most=SENDS_PER_PHONE_PER_DAY)
 
 
-def code_page(purpose, form, template, status=200, notice=None):
-    person = Person.with_mobile(session[purpose])
+def registry_person(purpose):
+    """The registry entry (with a mobile) of the number this browser's code step is
+    for, or None when the registry dropped its mobile meanwhile."""
+    return Person.with_mobile(session[purpose])
+
+
+def code_page(purpose, person, form, status=200, notice=None):
+    """The code step; when the registry no longer holds a mobile for the number, the
+    first step again, saying so (409)."""
+    if person is None:
+        template, *_rest = CODE_STEPS[purpose]
+        form = IdentityForm(formdata=None)
+        form.id_number.errors = [no_mobile()]
+        return render_template(template, form=form), 409
     mobile = Markup('<bdi dir="ltr">{}</bdi>').format(mask_mobile(person.mobile))  # digits left to right in Arabic
-    return render_template(template, form=form, mobile=mobile, notice=notice), status
+    return render_template(CODE_STEPS[purpose][3], form=form, mobile=mobile, notice=notice), status
 
 
 def wrong_code():
@@ -255,7 +288,7 @@ def wrong_code():
 @limiter.limit(codes_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("requests.index"))
+        return redirect(home_of(current_user))
     return ask_for_code("signup")
 
 
@@ -264,20 +297,19 @@ def register():
 def register_code():
     if "signup" not in session:
         return redirect(url_for("auth.register"))
-    form = NewAccountForm()
-    if not form.validate_on_submit():
-        return code_page("signup", form, "auth/register_code.html", 422 if form.is_submitted() else 200)
-    id_number = session["signup"]
+    person, form = registry_person("signup"), NewAccountForm()
+    if person is None or not form.validate_on_submit():
+        return code_page("signup", person, form, 422 if form.is_submitted() else 200)
+    id_number = person.id_number
     redeemed = OneTimeCode.redeem("signup", id_number, form.code.data, code_holder())
-    if not redeemed or User.get_or_none(User.id_number == id_number):
+    if not redeemed or User.holding(id_number):
         form.code.errors.append(wrong_code())
-        return code_page("signup", form, "auth/register_code.html", 422)
+        return code_page("signup", person, form, 422)
     try:
-        user = User.register(form.username.data, Person.with_mobile(id_number), form.password.data,
-                             locale=session.get("lang"))
+        user = User.register(form.username.data, person, form.password.data, locale=session.get("lang"))
     except UsernameTaken:  # taken a moment ago, between the check and the save
         form.username.errors.append(_("This username is taken; choose another."))
-        return code_page("signup", form, "auth/register_code.html", 422)
+        return code_page("signup", person, form, 422)
     start_session(user)
     return redirect(url_for("requests.index"), 303)
 
@@ -285,14 +317,26 @@ def register_code():
 @bp.route("/register/resend", methods=["POST"])
 @limiter.limit(codes_limit)
 def register_resend():
-    return resent("signup", "auth.register", NewAccountForm, "auth/register_code.html")
+    return resend("signup", NewAccountForm)
 
 
-def resent(purpose, first_step, form_class, template):
-    notice = resend(purpose)
-    if notice is None:
+def resend(purpose, form_class):
+    """A new code for this browser on the code step; the page says which limit
+    stood in the way when none could be sent."""
+    _template, first_step, _next, _code_template = CODE_STEPS[purpose]
+    if purpose not in session:
         return redirect(url_for(first_step), 303)
-    return code_page(purpose, form_class(formdata=None), template, notice=notice)
+    person = registry_person(purpose)
+    if person is None:
+        return code_page(purpose, None, None)
+    g.page_url = url_for(CODE_STEPS[purpose][2])  # the language switch comes back to the code step
+    try:
+        send_code(purpose, person)
+    except CodeNotSent as refused:
+        return code_page(purpose, person, form_class(formdata=None), 200 if refused.limit == "spacing" else 429,
+                         notice=refusal_text(refused))
+    return code_page(purpose, person, form_class(formdata=None),
+                     notice=_("A new code is on its way. The earlier code no longer works."))
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -306,36 +350,37 @@ def reset():
 def reset_code():
     if "reset" not in session:
         return redirect(url_for("auth.reset"))
-    form = NewPasswordForm()
-    if not form.validate_on_submit():
-        return code_page("reset", form, "auth/reset_code.html", 422 if form.is_submitted() else 200)
-    id_number = session["reset"]
-    user = User.get_or_none(User.id_number == id_number)
-    if not OneTimeCode.redeem("reset", id_number, form.code.data, code_holder()) or user is None:
+    person, form = registry_person("reset"), NewPasswordForm()
+    if person is None or not form.validate_on_submit():
+        return code_page("reset", person, form, 422 if form.is_submitted() else 200)
+    user = User.holding(person.id_number)
+    if not OneTimeCode.redeem("reset", person.id_number, form.code.data, code_holder()) or user is None:
         form.code.errors.append(wrong_code())
-        return code_page("reset", form, "auth/reset_code.html", 422)
+        return code_page("reset", person, form, 422)
     set_password(user, form.password.data)
     end_sessions_of(user)
     SignInFailure.forgive_everywhere(user.username)  # the sign-in page promised this
     session.pop("reset")
+    return redirect(url_for("auth.reset_done"), 303)
+
+
+@bp.route("/reset/done")
+def reset_done():
     return render_template("auth/reset_done.html")
 
 
 @bp.route("/reset/resend", methods=["POST"])
 @limiter.limit(codes_limit)
 def reset_resend():
-    return resent("reset", "auth.reset", NewPasswordForm, "auth/reset_code.html")
+    return resend("reset", NewPasswordForm)
 
 
 def set_password(user, password):
-    """The new password and the SMS that says so, together."""
-    with write_transaction():
-        user.change_password(password)
-        if user.mobile:
-            with force_locale(user.locale or "ar"):
-                text = _("Tawasul: the password of your account was changed. If this was not you, choose a "
-                         "new one at %(url)s", url=url_for("auth.reset", _external=True))
-            Notice.queue(f"password-{secrets.token_hex(12)}", user.mobile, text, kind="password")
+    """The new password and the SMS that says so (in the account's language), together."""
+    with force_locale(user.locale or "ar"):
+        text = _("Tawasul: the password of your account was changed. If this was not you, choose a "
+                 "new one at %(url)s", url=url_for("auth.reset", _external=True))
+    user.change_password(password, notice_text=text)
 
 
 # ------------------------------------------------------------------ the account page
@@ -343,7 +388,9 @@ def set_password(user, password):
 @bp.route("/account")
 @login_required
 def account():
-    return render_template("auth/account.html", form=ChangePasswordForm(formdata=None))
+    notice = _("Your password was changed. Every other session of this account ended.") \
+        if session.pop("password_changed", None) else None
+    return render_template("auth/account.html", form=ChangePasswordForm(formdata=None), notice=notice)
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -355,8 +402,8 @@ def change_password():
         if check_password_hash(current_user.password_hash, form.current.data):
             set_password(current_user, form.password.data)
             end_sessions_of(current_user, keep_current=True)
-            return render_template("auth/account.html", form=ChangePasswordForm(formdata=None), notice=_(
-                "Your password was changed. Every other session of this account ended."))
+            session["password_changed"] = True
+            return redirect(url_for("auth.account"), 303)
         form.current.errors.append(_("The current password is wrong."))
     return render_template("auth/account.html", form=form), 422
 
@@ -375,5 +422,5 @@ def language():
     if lang in ("ar", "en"):
         session["lang"] = lang
         if current_user.is_authenticated:
-            User.update(locale=lang).where(User.id == current_user.id).execute()
+            current_user.set_locale(lang)
     return redirect(safe_next(url_for("home.index")), 303)
