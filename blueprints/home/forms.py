@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
 from wtforms.validators import ValidationError
 
 from models import InvalidNumber, parse_request_number
+from web.fields import DigitsField
 
 
 class InquiryForm(FlaskForm):
@@ -11,7 +11,7 @@ class InquiryForm(FlaskForm):
     class Meta:
         csrf = False
 
-    number = StringField(_l("Request number"))
+    number = DigitsField(_l("Request number"))
 
     def validate_number(self, field):
         try:

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, MultipleFileField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -22,6 +22,7 @@ from models import (
     parse_id_number,
     sniff,
 )
+from web.fields import DigitsField
 from web.formatting import eligibility_rule, nationality_name
 from web.views import MAX_ID
 
@@ -82,7 +83,7 @@ class RequestForm(FlaskForm):
     draft = HiddenField()
     service = RadioField(_l("Service"), validate_choice=False)
     person = RadioField(_l("The person this request is about"), validate_choice=False)
-    id_number = StringField(_l("Or type the person's identity number"))
+    id_number = DigitsField(_l("Or type the person's identity number"))
     description = TextAreaField(_l("Describe the problem in detail"))
     documents = MultipleFileField(_l("Add documents"))
     remove = MultiCheckboxField(_l("Remove"), coerce=int, validate_choice=False)

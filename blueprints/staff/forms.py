@@ -1,12 +1,14 @@
 import datetime as dt
+import re
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, riyadh_today
+from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, normalize_digits, riyadh_today
+from web.fields import DigitsDateField, DigitsField
 
 REASON_MAX = 2000
 
@@ -21,7 +23,7 @@ class QueueForm(FlaskForm):
     overdue = BooleanField(_l("Overdue"))
     mine = BooleanField(_l("Mine"))
     unassigned = BooleanField(_l("Unassigned"))
-    q = StringField(_l("Request or identity number"))
+    q = DigitsField(_l("Request or identity number"))
     after = HiddenField()
 
     def __init__(self, *args, **kwargs):
@@ -29,6 +31,11 @@ class QueueForm(FlaskForm):
         locale = get_locale()
         self.status.choices = [("", _l("Any status"))] + [(s, STATUS_LABELS[s]) for s in OPEN_STATUSES]
         self.service.choices = [("", _l("Any service"))] + [(s.code, s.name(locale)) for s in Service.ordered()]
+
+    def validate_q(self, field):
+        digits = normalize_digits(field.data)
+        if digits and not re.fullmatch(r"[0-9]{9}|[0-9]{10}", digits):
+            raise ValidationError(_l("Search by a request number (9 digits) or an identity number (10 digits)."))
 
     def filters(self):
         return dict(status=self.status.data or None, service=self.service.data or None,
@@ -92,8 +99,8 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DigitsDateField(_l("From"), validators=[Optional()])
+    end = DigitsDateField(_l("To"), validators=[Optional()])
 
     def period(self):
         """(start, end) dates, the last 28 days by default."""

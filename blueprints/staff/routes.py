@@ -65,16 +65,16 @@ def queue():
     """Undecided requests by deadline. A poll that already shows this exact page
     gets an empty 204."""
     form = QueueForm(request.args)
-    form.validate()
+    valid = form.validate()
     today = riyadh_today()
-    rows = list(ServiceRequest.queue(current_user, **form.filters(), limit=PAGE_SIZE + 1, today=today))
+    rows = list(ServiceRequest.queue(current_user, **form.filters(), limit=PAGE_SIZE + 1, today=today)) if valid else []
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     next_after = f"{rows[-1].due_on.isoformat()}_{rows[-1].id}" if more else None
     version = queue_version(rows, today, next_after)
     if shown_version_is(version):
         return unchanged()
-    return render("staff/queue.html", "staff/_queue.html", form=form, rows=rows, today=today,
-                  next_url=next_url(next_after), version=version)
+    return render("staff/queue.html", "staff/_queue.html", 200 if valid else 422, form=form, rows=rows,
+                  today=today, next_url=next_url(next_after), version=version)
 
 
 def queue_version(rows, today, next_after):
