@@ -206,7 +206,7 @@ def security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
-    if response.mimetype == "text/html" and response.status_code not in (204, 304):
+    if response.mimetype == "text/html" and response.status_code != 204:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
