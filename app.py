@@ -57,7 +57,7 @@ def create_app(test_config=None, instance_path=None):
         STATUS_POLL_SECONDS=10,  # a panel asks this often after a change, then backs off ...
         STATUS_POLL_MAX_SECONDS=60,  # ... to this (static/js/app.js)
         QUEUE_POLL_SECONDS=30,
-        RENDERED_CACHE_SIZE=2000,  # request pages' bodies kept per worker (web/rendered.py); 0: none
+        RENDERED_CACHE_SIZE=2000,  # request pages kept per worker (web/rendered.py); 0: none
         NOJS_REFRESH_SECONDS=60,
         BABEL_DEFAULT_LOCALE="ar",
         BABEL_DEFAULT_TIMEZONE="Asia/Riyadh",
@@ -207,7 +207,7 @@ def security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
-    if response.mimetype == "text/html" and response.status_code not in (204, 304):
+    if response.mimetype == "text/html" and response.status_code != 204:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"

@@ -1,7 +1,8 @@
 """Bytes on the wire for a resident on a phone, measured in headless Chromium.
 
 Prints: the first visit to a request page (HTML, CSS, htmx, app.js, as served,
-compressed), a repeat visit with a warm cache, and one unchanged poll. With
+compressed), the unchanged polls of the next three seconds or so (a poll every
+second here), and a repeat visit with a warm cache. With
 --screens DIR it also saves phone and desktop screenshots in Arabic and English.
 
     .venv/bin/python bench/page_weight.py [--screens /tmp/screens]

@@ -1,9 +1,11 @@
 """Many open status panels at once, on loopback: how many one core holds.
 
-Starts the portal as `make run` does (bench/speed.py), signs the demo resident in
-a few times, then opens PANELS keep-alive connections that each poll like an open
-panel right after a change (every 10 s, the shortest interval; the back-off only
-lowers the load), for SECONDS. Reports polls served per second, p50/p95/p99
+Starts the portal as `make run` does (bench/speed.py), signs the demo resident in,
+then opens PANELS panels that each poll like an open panel right after a change
+(every 10 s, the shortest interval; the back-off only lowers the load), for SECONDS.
+As a browser does, a panel reuses its connection while the server keeps it open and
+closes its side when the server says it closes; the Procfile's sync workers close
+after every answer, so each poll comes on a new connection. Reports polls served per second, p50/p95/p99
 latency, errors, the server's CPU (its processes' user + system time from /proc)
 and from them the open panels one core holds at this interval and at the steady
 60 s of the back-off.

@@ -1,9 +1,8 @@
 """How long a refused sign-in takes, by why it was refused: an unknown username, a
-wrong password, a disabled account, a paused (username, address) pair, next to a
-successful sign-in. An attacker who could tell them apart by time could list the
-accounts; each should cost one password hash. Runs the four cases alternating, in
-one process (Flask's test client, SQLite), and prints each median and its ratio to
-the wrong-password median.
+wrong password, a disabled account, a paused (username, address) pair. An attacker
+who could tell them apart by time could list the accounts; each should cost one
+password hash. Runs the four cases alternating, in one process (Flask's test client,
+SQLite), and prints each median and its ratio to the wrong-password median.
 
     .venv/bin/python bench/signin_timing.py [--rounds 40]
 """

@@ -7,12 +7,14 @@ fresh database with the demo data), signs the demo resident and an officer in, a
 then alternates wrk runs (8 connections) of:
 
     hello        a bare Flask "hello" under the same gunicorn flags
-    hello-sync   the same hello under plain sync workers, as many
+    hello-sync   the same hello under plain sync workers, as many (with the Procfile's
+                 own sync workers the two are alike; --flags with threads tells them apart)
     poll         the status panel's poll when nothing changed (204)
     poll-changed the same poll when the panel changed (the fragment)
-    page         the request page (its body rendered once per version: web/rendered.py)
-    page-render  the same page from a second portal that keeps no rendered body, so
-                 each view renders it all, as the first view after a change does
+    page         the request page (kept once rendered, per version: web/rendered.py)
+    page-render  the same page from a second portal that keeps no rendered page
+                 (RENDERED_CACHE_SIZE=0), so each view renders it, as the first view
+                 after a change does
     my-requests  My requests
     queue        the officers' queue
 

@@ -2,10 +2,11 @@
 the database.
 
 Fills a database with N requests (about 3% undecided, as in a steady state), then
-times the queue query and the whole GET /staff/ (query + HTML), and the views of a
-resident who has 10 of those requests: the request page, My requests, the inquiry,
-the status panel changed and unchanged (median of repeats; each view's goal is
-under 20 ms).
+times the queue query (the first page, three filters, a page deep in the keyset,
+two searches), the whole GET /staff/ (query + HTML), and the views of a resident who
+has 10 of those requests: the request page (kept after its first view:
+web/rendered.py), My requests, the inquiry, the status panel changed and unchanged
+(median of repeats after one to warm up; each view's goal is under 20 ms).
 
     .venv/bin/python bench/staff_queue.py --engine sqlite   [--rows 1000000]
     .venv/bin/python bench/staff_queue.py --engine postgres [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]

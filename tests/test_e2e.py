@@ -5,13 +5,11 @@ something does NOT happen (no poll), the page runs on Playwright's fake clock:
 htmx's `every` timer fires only when the test moves the clock on."""
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from models import ACCEPTED, UNDER_REVIEW, ServiceRequest, db
-from tests.conftest import POLL, sign_in
+from tests.conftest import POLL, need_playwright, sign_in
 from tests.factories import make_user, minimal_pdf, submit_request
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = need_playwright()
 
 
 # The status polls htmx really sends and those it is done with. app.js cancels a poll in

@@ -6,11 +6,11 @@ waits are exact and the test takes no real hour."""
 import pytest
 
 from models import UNDER_REVIEW, ServiceRequest, db
-from tests.conftest import make_app, serve, sign_in
+from tests.conftest import make_app, need_playwright, serve, sign_in
 from tests.factories import make_resident, submit_request
 from tests.test_e2e import stop_the_clock
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = need_playwright()
 EVERY, MOST = 10, 60
 
 

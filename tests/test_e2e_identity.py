@@ -1,10 +1,9 @@
 """In Chromium, in Arabic: sign-up with the code sent to the registry's mobile,
 sign-in, sign-out, and a forgotten password, as a resident would walk them."""
-import pytest
-
+from tests.conftest import need_playwright
 from tests.factories import code_in, id_number, last_sms, registry_entry
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = need_playwright()
 expect = playwright_api.expect
 
 NUMBER = id_number(1, 77700001)

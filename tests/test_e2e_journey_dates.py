@@ -7,10 +7,10 @@ import re
 import pytest
 
 from models import ACCEPTED, UNDER_REVIEW, ServiceRequest, db
-from tests.conftest import screenshot, sign_in
+from tests.conftest import need_playwright, screenshot, sign_in
 from tests.factories import make_user, submit_request
 
-pytest.importorskip("playwright.sync_api")
+need_playwright()
 
 PHONE = {"width": 360, "height": 740}
 LOCALES = {"ar": "ar-SA", "en": "en-US"}

@@ -5,11 +5,11 @@ the request was decided since. With JavaScript and without."""
 import pytest
 
 from models import ACCEPTED, UNDER_REVIEW, Person, ServiceRequest, db
-from tests.conftest import screenshot, sign_in
+from tests.conftest import need_playwright, screenshot, sign_in
 from tests.factories import id_number, make_user, minimal_pdf, person_of, submit_request
 from tests.pdf_text import page_texts
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = need_playwright()
 expect = playwright_api.expect
 
 LOCALES = [("ar-SA", "ar"), ("en-US", "en")]

@@ -130,13 +130,25 @@ def test_a_changed_request_gets_its_new_panel(polling):
     client, service_request, version = polling
     service_request.change_status("under_review")
     response = poll(client, service_request.number, version)
-    assert response.status_code == 200 and response.headers["ETag"].strip('"') != version
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "s-under_review" in html
+    shown = re.search(r'"X-Shown-Version": "([^"]+)"', html).group(1)
+    assert shown != version and shown.endswith(version[version.index("-"):])  # a new version, same language
+
+
+UPDATES_BY_ITSELF = {"en": "This panel updates by itself.", "ar": "يُحدَّث هذا القسم تلقائيًا."}
 
 
 def test_another_language_gets_the_panel_in_it(polling):
     client, service_request, version = polling
-    client.post("/auth/language", data={"lang": "en" if version.endswith("-ar") else "ar"})
-    assert poll(client, service_request.number, version).status_code == 200
+    number_version, shown = version.split("-")
+    other = "en" if shown == "ar" else "ar"
+    client.post("/auth/language", data={"lang": other})
+    response = poll(client, service_request.number, version)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and UPDATES_BY_ITSELF[other] in html
+    assert UPDATES_BY_ITSELF[shown] not in html
+    assert f'"X-Shown-Version": "{number_version}-{other}"' in html  # the next poll carries the new language
 
 
 def test_someone_elses_request_is_a_404_as_before(polling, other_resident):

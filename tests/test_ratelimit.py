@@ -8,9 +8,12 @@ import uuid
 import pytest
 import time_machine
 
-from models import utcnow
+from app import open_database
+from models import db, utcnow
+from models.base import is_sqlite
 from tests.conftest import REDIS_URL, make_app, need_service
 from tests.factories import PASSWORD
+from web.ratelimit import DatabaseStorage
 
 SCRIPT = """
 import sys
@@ -105,3 +108,13 @@ def test_behind_a_proxy_each_client_has_its_own_limit(tmp_path):
                                    environ_base={"REMOTE_ADDR": "10.0.0.1"},
                                    headers={"X-Forwarded-For": address})
             assert response.status_code == expected
+
+
+def test_the_database_storage_is_healthy_only_while_its_table_answers(app, monkeypatch):
+    storage = DatabaseStorage("database://")
+    with db.connection_context():
+        assert storage.check() is True
+    unreachable = ("sqlite:////nonexistent-folder/limits.sqlite" if is_sqlite()
+                   else "postgresql://postgres@127.0.0.1:1/test")  # nothing listens on port 1
+    monkeypatch.setattr(db, "obj", open_database(unreachable))
+    assert storage.check() is False

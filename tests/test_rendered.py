@@ -1,12 +1,29 @@
 """The request page is rendered once per worker for each version and language
 (web/rendered.py): never stale, and every session gets its own CSRF token in it."""
+import datetime as dt
 import re
 
 import pytest
 from flask import template_rendered
 
-from models import ACCEPTED, REJECTED, UNDER_REVIEW, Person, Reason, Service, ServiceRequest, db, upgrade
-from tests.factories import PASSWORD
+import blueprints.requests.routes as request_routes
+import web.rendered
+from models import (
+    ACCEPTED,
+    REJECTED,
+    RETURNED,
+    UNDER_REVIEW,
+    Person,
+    Rating,
+    Reason,
+    Service,
+    ServiceRequest,
+    User,
+    db,
+    upgrade,
+    utcnow,
+)
+from tests.factories import PASSWORD, id_number, minimal_pdf
 from tests.test_after_decision import as_user, decide
 from web.rendered import RenderedCache
 
@@ -144,3 +161,109 @@ def test_an_under_review_page_in_english_keeps_its_panel_polling(app, service_re
     for _ in range(2):
         page, _ = view(client, service_request, rendered)
         assert "data-poll" in page and '"X-Shown-Version": "2-en"' in page
+
+
+# ------------------------------------------------------------------ the key follows the page
+
+@pytest.fixture
+def keyed(app, monkeypatch):
+    """Every request page rendered afresh (none kept), each with the key it would be
+    kept under; the same CSRF token in every page, so pages compare as shown."""
+    app.extensions["rendered"] = RenderedCache(0)
+    keys = []
+    real = request_routes.page_key
+
+    def recording(service_request):
+        keys.append(real(service_request))
+        return keys[-1]
+    monkeypatch.setattr(request_routes, "page_key", recording)
+    monkeypatch.setattr(web.rendered, "generate_csrf", lambda: "the-session-token")
+    return keys
+
+
+def current(service_request):
+    return ServiceRequest.get_by_id(service_request.id)
+
+
+def registry(service_request, **change):
+    Person.update(**change).where(Person.id == service_request.person_id).execute()
+
+
+def status(service_request, new_status, **details):
+    current(service_request).change_status(new_status, **details)
+
+
+def answer_with_a_document(service_request):
+    request = current(service_request)
+    request.answer(request.owner, "The clear copy.", [("clear.pdf", "application/pdf", minimal_pdf("clear"))])
+
+
+def reject_with_a_ready_made_reason(service_request):
+    status(service_request, REJECTED, reason_choice=Reason.select().where(Reason.kind == "reject").first())
+
+
+def older_service_name(service_request):  # as the catalogue read before a release
+    Service.update(name_en="An older name").where(Service.id == service_request.service_id).execute()
+
+
+def older_reason_text(service_request):
+    Reason.update(text_en="An older reason").where(Reason.id == current(service_request).reason_choice_id).execute()
+
+
+def release(service_request):  # a new release writes its catalogue (models/schema.upgrade)
+    upgrade()
+
+
+def in_db(change):
+    def run(service_request, client):
+        with db.connection_context():
+            change(service_request)
+    return run
+
+
+# (what changes, a setup where the page must first show something older, the change).
+# Each is something the page shows, changed the way the app or the registry changes it.
+INPUTS = [
+    ("the registry's name for the person", None, in_db(lambda r: registry(r, name="Amal Saad Alharbi"))),
+    ("the registry's identity number", None, in_db(lambda r: registry(r, id_number=id_number(1, 55500001)))),
+    ("the registry's identity type", None, in_db(lambda r: registry(r, id_number=id_number(2, 55500002)))),
+    ("the registry's nationality", None, in_db(lambda r: registry(r, nationality="YE"))),
+    ("a release's service name", older_service_name, in_db(release)),
+    ("the status", None, in_db(lambda r: status(r, UNDER_REVIEW))),
+    ("a return, with the officer's question", None, in_db(lambda r: status(r, RETURNED, message="A clear copy?"))),
+    ("the resident's answer, with a document", None, in_db(answer_with_a_document)),
+    ("a decision, with a ready-made reason", None, in_db(reject_with_a_ready_made_reason)),
+    ("a release's reason text", older_reason_text, in_db(release)),
+    ("the rating", None, in_db(lambda r: Rating.give(current(r), 4))),
+    ("the language", None, lambda r, client: client.post("/auth/language", data={"lang": "ar"})),
+    ("the address", None, lambda r, client: client.addresses.append("?from=sms")),
+    ("the menu (the account's role)", None,
+     in_db(lambda r: User.update(role="officer").where(User.id == r.owner_id).execute())),
+]
+
+
+def test_the_kept_pages_key_changes_whenever_what_the_page_shows_does(app, service_request, keyed, time_machine):
+    """page_key (blueprints/requests/routes.py) names by hand what the request page
+    shows. Each input in turn: the page must change, and then so must its key,
+    or a worker would go on serving the page as it was."""
+    time_machine.move_to(utcnow(), tick=False)
+    client = as_user(app, "amal")
+    client.addresses = [""]  # query strings, the last one in use
+
+    def look():
+        keyed.clear()
+        response = client.get(f"/requests/{service_request.number}{client.addresses[-1]}", headers=EN)
+        assert response.status_code == 200 and len(keyed) == 1
+        return response.text, keyed[0]
+
+    for name, setup, change in INPUTS:
+        if setup:
+            in_db(setup)(service_request, client)
+        page, key = look()
+        change(service_request, client)
+        changed_page, changed_key = look()
+        assert changed_page != page, f"{name}: the page did not show the change (the test is out of date)"
+        assert changed_key != key, f"{name} changed the page but not page_key: add it to the key"
+    page, key = look()
+    time_machine.move_to(utcnow() + dt.timedelta(hours=11), tick=False)  # the session lives 12 hours
+    assert look() == (page, key), "the page changed with the time alone: the key has no time in it"

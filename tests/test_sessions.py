@@ -172,8 +172,11 @@ def test_staff_sessions_end_after_thirty_idle_minutes_and_polls_are_not_activity
     with time_machine.travel(start + dt.timedelta(minutes=25), tick=False):
         assert client.get("/staff/").status_code == 200  # an action: idle time starts again
     with time_machine.travel(start + dt.timedelta(minutes=50), tick=False):
-        poll = client.get("/staff/", headers=dict(HX, **{"X-Shown-Version": "0"}))
-        assert poll.status_code in (200, 204)  # a poll keeps nothing alive ...
+        changed = client.get("/staff/", headers=dict(HX, **{"X-Shown-Version": "0"}))
+        assert changed.status_code == 200 and changed.text.lstrip().startswith('<div id="queue"')
+        version = changed.text.split('"X-Shown-Version": "')[1].split('"')[0]
+        unchanged = client.get("/staff/", headers=dict(HX, **{"X-Shown-Version": version}))
+        assert unchanged.status_code == 204  # neither poll, changed or not, keeps anything alive ...
     with time_machine.travel(start + dt.timedelta(minutes=56), tick=False):
         assert client.get("/staff/").status_code == 302  # ... so 31 minutes after the action it ends
 

@@ -170,10 +170,25 @@ def test_queue_pages_by_keyset(app, officer, queue_data, monkeypatch):
     assert numbers_in(second, queue_data) == [queue_data[1].number] and "Next page" not in second
 
 
+WHOLE_QUEUE = [0, 2, 3, 1]  # queue_data's open requests by deadline
+
+
 def test_queue_bad_filter_values_are_ignored(app, officer, queue_data):
     client = as_user(app, "noura")
-    for query in ("status=nonsense", "after=garbage", "after=2026-01-01_99999999999999999999999", "q=%D9%A1"):
-        assert client.get("/staff/?" + query).status_code == 200
+    for query in ("status=nonsense", "after=garbage", "after=2099-12-31_99999999999999999999999"):
+        response = client.get("/staff/?" + query)
+        assert response.status_code == 200, query
+        assert numbers_in(response.text, queue_data) == [queue_data[i].number for i in WHOLE_QUEUE], query
+
+
+def test_queue_search_reads_arabic_indic_digits(app, officer, queue_data):
+    client = as_user(app, "noura")
+    arabic = queue_data[3].number.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    html = client.get("/staff/", query_string={"q": arabic}).get_data(as_text=True)
+    assert numbers_in(html, queue_data) == [queue_data[3].number]
+    response = client.get("/staff/?q=%D9%A1", headers={"Accept-Language": "en"})  # "١": neither kind of number
+    assert response.status_code == 422 and numbers_in(response.text, queue_data) == []
+    assert "Search by a request number (9 digits) or an identity number (10 digits)." in response.text
 
 
 def test_queue_page_and_fragment_and_unchanged_poll(app, officer, queue_data):
@@ -452,7 +467,10 @@ def test_disabling_an_officer_puts_their_requests_back_in_the_queue(app, runner,
     assert Audit.select().where(Audit.action == "release").count() == 1
 
 
-@pytest.mark.parametrize("query", ["after=2026-01-01_-9223372036854775809", "after=2026-01-01_-1",
+@pytest.mark.parametrize("query", ["after=2099-12-31_-9223372036854775809", "after=2099-12-31_-1",
                                    "after=0001-01-01_1"])
-def test_odd_cursors_are_ignored(app, officer, query):
-    assert as_user(app, "noura").get("/staff/?" + query).status_code == 200
+def test_odd_cursors_are_ignored(app, officer, queue_data, query):
+    """Out of range or before every deadline: the queue from its start, never a 500."""
+    response = as_user(app, "noura").get("/staff/?" + query)
+    assert response.status_code == 200
+    assert numbers_in(response.text, queue_data) == [queue_data[i].number for i in WHOLE_QUEUE]

@@ -52,6 +52,17 @@ def handle(error):
     return error_page(code, title, message)
 
 
+def handle_too_large(error):
+    """413 only for a body over MAX_CONTENT_LENGTH: too many or too large documents,
+    as its page says. Werkzeug raises the same error for a text field over
+    MAX_FORM_MEMORY_SIZE (no field of ours comes near it) and for too many parts:
+    a form no page of ours sends, answered as any malformed request is (400)."""
+    limit, length = current_app.config["MAX_CONTENT_LENGTH"], request.content_length
+    if limit is not None and length is not None and length <= limit:
+        return error_page(400, *MESSAGES[400])
+    return handle(error)
+
+
 def handle_unavailable(error):
     """The database did not answer: 503 and when to try again. The page is drawn for
     a visitor who is not signed in, so drawing it asks the database nothing."""
@@ -79,5 +90,6 @@ def init_app(app):
     app.register_error_handler(CSRFError, handle_csrf)
     for exception in UNAVAILABLE:
         app.register_error_handler(exception, handle_unavailable)
-    for code in (400, 403, 404, 405, 413, 422, 429, 500):
+    for code in (400, 403, 404, 405, 422, 429, 500):
         app.register_error_handler(code, handle)
+    app.register_error_handler(413, handle_too_large)

@@ -39,7 +39,13 @@ class DatabaseStorage(Storage):
         return ((expires_at or utcnow()) - EPOCH).total_seconds()
 
     def check(self):
-        return LimitCounter.select().limit(1).count() >= 0
+        """Whether the counters' table answers (the limiter asks before it counts again
+        after an error)."""
+        try:
+            LimitCounter.select(LimitCounter.key).limit(1).execute()
+        except DatabaseError:
+            return False
+        return True
 
     def reset(self):
         return LimitCounter.delete().execute()

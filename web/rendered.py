@@ -18,30 +18,30 @@ TOKEN_FIELD = "csrf_token"  # Flask-WTF keeps the request's signed token in g un
 
 
 class RenderedCache:
-    """At most `size` pieces of HTML, the least recently used dropped first; size 0
+    """At most `size` kept pages, the least recently used dropped first; size 0
     keeps none (every call renders)."""
 
     def __init__(self, size):
         self.size = size
-        self.pieces = OrderedDict()
-        self.lock = threading.Lock()  # gthread workers share one cache
+        self.kept = OrderedDict()
+        self.lock = threading.Lock()  # sync workers (the Procfile) need none; threaded servers (tests, dev) do
         self.placeholder = f"csrf-{secrets.token_hex(16)}"
 
     def get(self, key):
         with self.lock:
-            html = self.pieces.get(key)
+            html = self.kept.get(key)
             if html is not None:
-                self.pieces.move_to_end(key)
+                self.kept.move_to_end(key)
             return html
 
     def put(self, key, html):
         if not self.size:
             return
         with self.lock:
-            self.pieces[key] = html
-            self.pieces.move_to_end(key)
-            while len(self.pieces) > self.size:
-                self.pieces.popitem(last=False)
+            self.kept[key] = html
+            self.kept.move_to_end(key)
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
 
     @contextmanager
     def token_placeholder(self):

@@ -298,10 +298,7 @@ def status_panel(number):
     service_request = mine_or_404(number)
     if shown_version_is(panel_version(service_request)):
         return unchanged()  # two queries in all: the user and the request
-    context = page_context(service_request)
-    response = render("requests/detail.html", "requests/_status_update.html", **context)
-    response.set_etag(context["panel_version"])
-    return response.make_conditional(request)
+    return render("requests/detail.html", "requests/_status_update.html", **page_context(service_request))
 
 
 @bp.route("/<number>/documents/<int:document_id>")
