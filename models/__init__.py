@@ -8,9 +8,11 @@
 - identity.py   sessions, sign-in failures, one-time codes, recovery codes, rate-limit counters
 - notices.py    the outbox of SMS notices
 - catalogue.py  services and ready-made reasons (their data: catalogue_data.py)
-- deadlines.py  public and directorate holidays, the seven-working-day due date
+- deadlines.py  public and directorate holidays, the seven-working-day due date,
+                a request's deadline (paused, overdue, moved with the calendar)
 - drafts.py     requests being written, with their files
-- workflow.py   statuses and transitions, ServiceRequest, its events and documents
+- statuses.py   a request's statuses and the moves between them
+- workflow.py   ServiceRequest from submission to decision, its events and documents
 - audit.py      the append-only trail of staff actions
 - figures.py    the deadline figures, computed in SQL
 - ratings.py    residents' ratings of decided requests (staff see averages only)
@@ -65,8 +67,7 @@ from models.rules import (
 )
 from models.schema import status as schema_status
 from models.schema import upgrade
-from models.users import ROLES, STAFF_ROLES, Person, User, UsernameTaken
-from models.workflow import (
+from models.statuses import (
                           ACCEPTED,
                           FINAL_STATUSES,
                           OPEN_STATUSES,
@@ -78,6 +79,9 @@ from models.workflow import (
                           TRANSITIONS,
                           UNDER_REVIEW,
                           ActionRefused,
+)
+from models.users import ROLES, STAFF_ROLES, Person, User, UsernameTaken
+from models.workflow import (
                           Document,
                           Event,
                           ServiceRequest,

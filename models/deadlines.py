@@ -8,8 +8,10 @@ import functools
 import holidays as holiday_calendars
 from peewee import CharField, DateField
 
-from models.base import BaseModel
-from models.rules import add_working_days
+from models.base import BaseModel, write_transaction
+from models.clock import riyadh_date, riyadh_today
+from models.rules import add_working_days, working_days_between
+from models.statuses import RETURNED
 
 REVIEW_WORKING_DAYS = 7
 LOOK_AHEAD_DAYS = 370  # a deadline is never further than this from its start
@@ -70,3 +72,61 @@ def holiday_list(year):
     rows = [(day, name, "public") for day, name in public_holidays(year).items()]
     rows += [(h.day, h.name, "directorate") for h in own]
     return sorted(rows)
+
+
+class RequestDeadline:
+    """A request's deadline: when it is overdue, how many days are left, its pause
+    while the request waits on the resident, and the recomputation when the calendar
+    changes. Mixed into ServiceRequest (models.workflow), whose columns it reads."""
+
+    @classmethod
+    def overdue_on(cls, today):
+        """The SQL condition "past its deadline on `today`" (a request waiting on the
+        resident is paused, never overdue)."""
+        return cls.decided_at.is_null() & (cls.status != RETURNED) & (cls.due_on < today)
+
+
+    def is_overdue(self, today):
+        """Past its deadline on `today` (the Python side of overdue_on)."""
+        return (self.days_left(today) or 0) < 0
+
+    def days_left(self, today=None):
+        """Calendar days until the deadline (negative when overdue); None while paused."""
+        if self.status == RETURNED or self.is_final:
+            return None
+        return (self.due_on - (today or riyadh_today())).days
+
+
+    def clock_values(self, new_status, now):
+        """Pause the deadline when the request goes back to the resident; when it
+        comes back, add the working days it waited."""
+        if new_status == RETURNED:
+            return dict(paused_at=now)
+        if self.status == RETURNED:
+            holidays = days_off(self.submitted_on, look_ahead_end(riyadh_date(now)))
+            waited = self.waiting_days + working_days_between(
+                riyadh_date(self.paused_at), riyadh_date(now), holidays)
+            return dict(paused_at=None, waiting_days=waited,
+                        due_on=due_date(self.submitted_on, waited, holidays))
+        return {}
+
+    @classmethod
+    def reschedule_open(cls):
+        """Recompute the deadline of every undecided request after the calendar
+        changed. A deadline depends only on (submitted_on, waiting_days), so there is
+        one UPDATE per distinct pair, not one per request."""
+        pairs = (cls.select(cls.submitted_on, cls.waiting_days).where(cls.decided_at.is_null())
+                 .distinct().tuples())
+        pairs = list(pairs)
+        if not pairs:
+            return 0
+        days, waits = zip(*pairs, strict=True)
+        holidays = days_off(min(days), look_ahead_end(max(days), max(waits)))
+        changed = 0
+        with write_transaction():
+            for submitted_on, waiting_days in pairs:
+                due = due_date(submitted_on, waiting_days, holidays)
+                changed += cls.update(due_on=due, version=cls.version + 1).where(
+                    cls.decided_at.is_null() & (cls.submitted_on == submitted_on)
+                    & (cls.waiting_days == waiting_days) & (cls.due_on != due)).execute()
+        return changed
