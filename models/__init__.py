@@ -22,7 +22,7 @@ Everything is re-exported here, so `from models import ServiceRequest` works.
 """
 from models import figures  # noqa: F401  (models.figures, the deadline figures)
 from models.audit import Audit
-from models.base import BaseModel, StoredFile, db, write_transaction
+from models.base import BaseModel, StoredFile, check_database, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues
 from models.clock import RIYADH, riyadh_date, riyadh_today, utcnow
 from models.deadlines import REVIEW_WORKING_DAYS, Holiday, days_off, due_date, public_holidays
@@ -101,7 +101,7 @@ __all__ = [
     "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SIGN_IN_TRIES", "STAFF_ROLES",
     "STARS", "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",
     "TooManyDrafts", "UNDER_REVIEW", "User", "UsernameTaken", "WebSession", "add_day_off",
-    "add_working_days", "clean_filename", "days_off", "db", "due_date", "is_common_password",
+    "add_working_days", "check_database", "clean_filename", "days_off", "db", "due_date", "is_common_password",
     "luhn_digit", "luhn_valid",
     "mask_mobile", "new_request_number", "normalize_digits", "parse_id_number", "parse_mobile",
     "parse_request_number", "public_holidays", "remove_day_off", "riyadh_date", "riyadh_today",

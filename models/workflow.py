@@ -326,6 +326,12 @@ class Event(BaseModel):
     def timeline(cls, service_request, staff=False):
         return (TIMELINE if staff else PUBLIC_TIMELINE)(request=service_request.id)
 
+    @classmethod
+    def last_id(cls, service_request):
+        """The id of the request's latest event (internal ones too), or None."""
+        return (cls.select(cls.id).where(cls.request == service_request)
+                .order_by(cls.id.desc()).limit(1).scalar())
+
 
 class Document(StoredFile):
     request = ForeignKeyField(ServiceRequest, backref="documents", on_delete="CASCADE")

@@ -123,8 +123,7 @@ def actions_key(service_request):
 def state_version(service_request):
     """Changes with anything the officer's page shows that others can change: the
     resident-visible version, the holder, and the timeline (claims, notes)."""
-    last_event = (Event.select(Event.id).where(Event.request == service_request)
-                  .order_by(Event.id.desc()).limit(1).scalar())
+    last_event = Event.last_id(service_request)
     return (f"{service_request.version}-{actions_key(service_request)}-{last_event or 0}-"
             f"{get_locale().language}-{riyadh_today().isoformat()}")
 
