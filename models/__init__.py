@@ -8,7 +8,7 @@
 - identity.py   sessions, sign-in failures, one-time codes, recovery codes, rate-limit counters
 - notices.py    the outbox of SMS notices
 - catalogue.py  services and ready-made reasons (their data: catalogue_data.py)
-- deadlines.py  public and directorate holidays, the seven-working-day due date,
+- deadlines.py  closed days (public holidays, the directorate's days off), the due date,
                 a request's deadline (paused, overdue, moved with the calendar)
 - drafts.py     requests being written, with their files
 - statuses.py   a request's statuses and the moves between them
@@ -25,7 +25,7 @@ from models.audit import Audit
 from models.base import BaseModel, StoredFile, check_database, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues
 from models.clock import RIYADH, riyadh_date, riyadh_today, utcnow
-from models.deadlines import REVIEW_WORKING_DAYS, Holiday, days_off, due_date, public_holidays
+from models.deadlines import REVIEW_WORKING_DAYS, DayOff, closed_days, due_date, public_holidays
 from models.drafts import (
                           DESCRIPTION_MAX,
                           DESCRIPTION_MIN,
@@ -89,19 +89,19 @@ from models.workflow import (
                           remove_day_off,
 )
 
-MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
+MODELS = [User, Person, Service, DayOff, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
           WebSession, SignInFailure, OneTimeCode, RecoveryCode, LimitCounter, Notice, Rating]
 
 __all__ = [
     "ACCEPTED", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
     "BaseModel", "CodeNotSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
-    "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "Holiday", "ID_TYPES",
+    "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "DayOff", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
     "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SIGN_IN_TRIES", "STAFF_ROLES",
     "STARS", "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",
     "TooManyDrafts", "UNDER_REVIEW", "User", "UsernameTaken", "WebSession", "add_day_off",
-    "add_working_days", "check_database", "clean_filename", "days_off", "db", "due_date", "is_common_password",
+    "add_working_days", "check_database", "clean_filename", "closed_days", "db", "due_date", "is_common_password",
     "luhn_digit", "luhn_valid",
     "mask_mobile", "new_request_number", "normalize_digits", "parse_id_number", "parse_mobile",
     "parse_request_number", "public_holidays", "remove_day_off", "riyadh_date", "riyadh_today",

@@ -1,7 +1,9 @@
 """When a decision is due: seven working days (Sunday to Thursday) after a request
-is received, skipping Saudi public holidays (from the maintained `holidays` package,
-which computes the Islamic ones on the Umm al-Qura calendar), the directorate's own
-extra days off (the Holiday table) and the working days spent waiting on the resident."""
+is received, skipping the closed days and the working days spent waiting on the resident.
+
+The words: a *public holiday* is the state's (from the maintained `holidays` package,
+which computes the Islamic ones on the Umm al-Qura calendar); a *day off* is one the
+directorate adds itself (DayOff, `flask holidays add`); the *closed days* are both."""
 import datetime as dt
 import functools
 
@@ -24,10 +26,13 @@ def public_holidays(year):
     return dict(holiday_calendars.country_holidays("SA", years=year, language="en_US"))
 
 
-class Holiday(BaseModel):
+class DayOff(BaseModel):
     """A day off the directorate adds itself (`flask holidays add`)."""
     day = DateField(unique=True)
     name = CharField(max_length=120)
+
+    class Meta:
+        table_name = "holiday"  # its name before the words were settled
 
     @classmethod
     def days(cls):
@@ -42,14 +47,14 @@ class Holiday(BaseModel):
         return cls.delete().where(cls.day == day).execute()
 
 
-def days_off(start, end=None):
-    """Every non-working day that is not a weekend between `start` and `end`: public
-    holidays and the directorate's own days."""
+def closed_days(start, end=None):
+    """Every closed day that is not a weekend between `start` and `end`: public
+    holidays and the directorate's days off."""
     end = end or start + dt.timedelta(days=LOOK_AHEAD_DAYS)
     public = set()
     for year in range(start.year, end.year + 1):
         public.update(public_holidays(year))
-    return public | Holiday.days()
+    return public | DayOff.days()
 
 
 def look_ahead_end(start, waiting_days=0):
@@ -58,19 +63,19 @@ def look_ahead_end(start, waiting_days=0):
     return start + dt.timedelta(days=LOOK_AHEAD_DAYS + 2 * waiting_days)
 
 
-def due_date(submitted_on, waiting_days=0, holidays=None):
+def due_date(submitted_on, waiting_days=0, closed=None):
     """Seven working days after submission, plus the working days spent waiting on
-    the resident, skipping weekends, public holidays and the directorate's days."""
-    if holidays is None:
-        holidays = days_off(submitted_on, look_ahead_end(submitted_on, waiting_days))
-    return add_working_days(submitted_on, REVIEW_WORKING_DAYS + waiting_days, holidays)
+    the resident, skipping weekends and closed days."""
+    if closed is None:
+        closed = closed_days(submitted_on, look_ahead_end(submitted_on, waiting_days))
+    return add_working_days(submitted_on, REVIEW_WORKING_DAYS + waiting_days, closed)
 
 
-def holiday_list(year):
-    """[(date, name, kind)] for a year: public holidays and the directorate's own."""
-    own = Holiday.select().where(Holiday.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
-    rows = [(day, name, "public") for day, name in public_holidays(year).items()]
-    rows += [(h.day, h.name, "directorate") for h in own]
+def closed_days_in(year):
+    """[(date, name, kind)] for a year: public holidays and the directorate's days off."""
+    own = DayOff.select().where(DayOff.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    rows = [(day, name, "public holiday") for day, name in public_holidays(year).items()]
+    rows += [(h.day, h.name, "day off") for h in own]
     return sorted(rows)
 
 
@@ -103,11 +108,11 @@ class RequestDeadline:
         if new_status == RETURNED:
             return dict(paused_at=now)
         if self.status == RETURNED:
-            holidays = days_off(self.submitted_on, look_ahead_end(riyadh_date(now)))
+            closed = closed_days(self.submitted_on, look_ahead_end(riyadh_date(now)))
             waited = self.waiting_days + working_days_between(
-                riyadh_date(self.paused_at), riyadh_date(now), holidays)
+                riyadh_date(self.paused_at), riyadh_date(now), closed)
             return dict(paused_at=None, waiting_days=waited,
-                        due_on=due_date(self.submitted_on, waited, holidays))
+                        due_on=due_date(self.submitted_on, waited, closed))
         return {}
 
     @classmethod
@@ -121,11 +126,11 @@ class RequestDeadline:
         if not pairs:
             return 0
         days, waits = zip(*pairs, strict=True)
-        holidays = days_off(min(days), look_ahead_end(max(days), max(waits)))
+        closed = closed_days(min(days), look_ahead_end(max(days), max(waits)))
         changed = 0
         with write_transaction():
             for submitted_on, waiting_days in pairs:
-                due = due_date(submitted_on, waiting_days, holidays)
+                due = due_date(submitted_on, waiting_days, closed)
                 changed += cls.update(due_on=due, version=cls.version + 1).where(
                     cls.decided_at.is_null() & (cls.submitted_on == submitted_on)
                     & (cls.waiting_days == waiting_days) & (cls.due_on != due)).execute()

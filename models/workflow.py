@@ -25,7 +25,7 @@ from models.audit import Audit
 from models.base import BaseModel, Prepared, StoredFile, slot, write_transaction
 from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
-from models.deadlines import Holiday, RequestDeadline, due_date
+from models.deadlines import DayOff, RequestDeadline, due_date
 from models.drafts import Draft, DraftFile, TooManyDrafts
 from models.notices import Notice
 from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits
@@ -368,13 +368,13 @@ DOCUMENTS = Prepared(lambda: Document.select(Document.id, Document.name, Documen
 def add_day_off(day, name):
     """The directorate adds a day off; open deadlines move with it, in one transaction."""
     with write_transaction():
-        Holiday.add(day, name)
+        DayOff.add(day, name)
         return ServiceRequest.reschedule_open()
 
 
 def remove_day_off(day):
     """Take back a day the directorate added: (was it there, deadlines moved)."""
     with write_transaction():
-        if not Holiday.remove(day):
+        if not DayOff.remove(day):
             return False, 0
         return True, ServiceRequest.reschedule_open()

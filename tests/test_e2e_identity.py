@@ -2,12 +2,12 @@
 sign-in, sign-out, and a forgotten password, as a resident would walk them."""
 import pytest
 
-from tests.factories import code_in, id_number, last_sms, registry_entry
+from tests.factories import code_in, last_sms, make_id_number, registry_entry
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-NUMBER = id_number(1, 77700001)
+NUMBER = make_id_number(1, 77700001)
 MOBILE = "+966551110034"
 PASSWORD = "كلمة سر طويلة للتجربة"
 NEW_PASSWORD = "another long phrase 2026"

@@ -1,5 +1,4 @@
 import datetime as dt
-import re
 import threading
 
 import pytest
@@ -24,7 +23,7 @@ from models import (
     utcnow,
 )
 from tests.conftest import HX
-from tests.factories import PASSWORD, minimal_pdf, second_factor_code, sign_in_client, submit_request
+from tests.factories import csrf_token, minimal_pdf, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -375,10 +374,10 @@ def test_the_audit_trail_is_append_only_and_for_supervisors(app, officer, superv
                                                           headers=EN).get_data(as_text=True)
 
 
-def test_a_holiday_moves_open_deadlines(app, quiet_weeks, runner, service_request):
+def test_a_day_off_moves_open_deadlines(app, quiet_weeks, runner, service_request):
     due = service_request.due_on
-    holiday = add_working_days(service_request.submitted_on, 2)
-    result = runner.invoke(args=["holidays", "add", holiday.isoformat(), "National Day"])
+    day_off = add_working_days(service_request.submitted_on, 2)
+    result = runner.invoke(args=["holidays", "add", day_off.isoformat(), "Training day"])
     assert result.exit_code == 0 and "1 deadline(s) moved" in result.output
     moved = reload(service_request)
     assert moved.due_on == add_working_days(due, 1) and moved.version == service_request.version + 1
@@ -388,18 +387,12 @@ def test_a_holiday_moves_open_deadlines(app, quiet_weeks, runner, service_reques
 def test_staff_actions_need_the_csrf_token(app, officer, service_request):
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
-    token = form_token(client, "/auth/login")
-    client.post("/auth/login", data={"username": "noura", "password": PASSWORD, "csrf_token": token})
-    client.post("/auth/login/code", data={"code": second_factor_code("noura", app), "csrf_token": token})
+    token = csrf_token(client, "/auth/login")
+    sign_in_client(client, "noura")
     assert post(client, service_request.number, "claim", csrf_token=token).status_code == 400  # a new session
-    token = form_token(client, f"/staff/requests/{service_request.number}")
+    token = csrf_token(client, f"/staff/requests/{service_request.number}")
     assert post(client, service_request.number, "claim").status_code == 400
     assert post(client, service_request.number, "claim", csrf_token=token).status_code == 303
-
-
-def form_token(client, path):
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 
 
 def test_only_the_residents_answer_ends_a_return(app, officer, service_request):
