@@ -159,6 +159,24 @@ def test_an_oversized_upload_gets_a_friendly_page(app, signed_in, resident):
     assert "<html" in page and "What you sent is too large" in page
 
 
+def test_the_limits_shown_are_the_configured_ones(app, signed_in, resident):
+    """The hint, the browser's size check, the refusal and the too-large page all
+    say the configured limits, in the reader's language."""
+    app.config.update(MAX_DOCUMENT_BYTES=2 * 1024 * 1024, MAX_DOCUMENTS=3)
+    for path in ("/requests/new", "/services/passport"):
+        page = signed_in.get(path, headers=EN).get_data(as_text=True)
+        assert "PDF, JPEG or PNG; at most 3 files of 2 MB each." in page and "5 MB" not in page
+    assert "This file is larger than 2 MB" in signed_in.get("/requests/new", headers=EN).get_data(as_text=True)
+    arabic = signed_in.get("/requests/new", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "بحد أقصى 3 ملفات، لا يتجاوز حجم كل منها 2 ميغابايت" in arabic
+    big = post_new(signed_in, form(resident, files=(("big.pdf", b"%PDF-" + b"0" * (2 * 1024 * 1024)),)))
+    assert big.status_code == 422 and "“big.pdf” is larger than 2 MB" in big.get_data(as_text=True)
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    too_large = post_new(signed_in, form(resident, files=(("a.pdf", b"%PDF-" + b"0" * 4096),)))
+    assert too_large.status_code == 413
+    assert "Each document may be at most 2 MB, and at most 3 documents in all." in too_large.get_data(as_text=True)
+
+
 def test_uploaded_files_survive_a_failed_check(signed_in, resident):
     """On a metered connection a file must never be sent twice."""
     response = post_new(signed_in, form(resident, description="short"))
