@@ -169,6 +169,20 @@ def test_queue_pages_by_keyset(app, officer, queue_data, monkeypatch):
     assert numbers_in(second, queue_data) == [queue_data[1].number] and "Next page" not in second
 
 
+def test_the_queues_poll_and_next_page_keep_only_its_filters(app, officer, queue_data, monkeypatch):
+    """Both addresses come from url_for with the form's fields; an argument of
+    url_for's own (endpoint, _external) in the address was a 500 on a long queue."""
+    import blueprints.staff.routes as routes
+    monkeypatch.setattr(routes, "PAGE_SIZE", 3)
+    response = as_user(app, "noura").get("/staff/?unassigned=y&endpoint=x&_external=1&utm=z")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    poll = html.split('id="queue" data-poll hx-get="')[1].split('"')[0]
+    link = html.split('<a href="/staff/?')[-1].split('"')[0].replace("&amp;", "&")
+    assert poll == "/staff/?unassigned=y"
+    assert link.startswith("unassigned=y&after=") and "endpoint" not in link and "utm" not in link
+
+
 def test_queue_bad_filter_values_are_ignored(app, officer, queue_data):
     client = as_user(app, "noura")
     for query in ("status=nonsense", "after=garbage", "after=2026-01-01_99999999999999999999999", "q=%D9%A1"):
