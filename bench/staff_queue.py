@@ -75,7 +75,7 @@ def fill(rows, seed=1):
                              nationality="SA") for o in owners]
     services = [s.id for s in Service.select()]
     payloads = rng.sample(range(10 ** 7, 10 ** 8), rows)
-    now, holidays, started = utcnow(), set(), time.perf_counter()
+    now, closed, started = utcnow(), set(), time.perf_counter()
     due_cache = {}
     for start in range(0, rows, BATCH):
         batch = []
@@ -83,7 +83,7 @@ def fill(rows, seed=1):
             index = rng.randrange(len(owners))
             submitted = now - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
             day = riyadh_date(submitted)
-            due = due_cache.setdefault(day, due_date(day, 0, holidays))
+            due = due_cache.setdefault(day, due_date(day, 0, closed))
             row = dict(number=f"{payload}{luhn_digit(str(payload))}", owner=owners[index].id,
                        person=persons[index].id, service=rng.choice(services), description="bench",
                        status=rng.choice(OPEN_STATUSES), submitted_at=submitted, submitted_on=day,

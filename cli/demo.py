@@ -28,11 +28,11 @@ from models import (
     User,
     db,
     due_date,
-    luhn_digit,
     new_request_number,
     riyadh_date,
     utcnow,
 )
+from models.samples import link_person, make_id_number, make_resident
 
 DEMO_PASSWORD = "tawasul-demo-2026"
 
@@ -47,12 +47,6 @@ DEMO_MOBILES = {  # the accounts' own demo numbers (they receive the notices)
     "demo": "+966500000001", "demo2": "+966500000002",
     "noura": "+966500000901", "khalid": "+966500000902", "fahad": "+966500000903",
 }
-
-
-def id_number(prefix, body):
-    """A valid identity number: prefix digit, 8 digits, Luhn check digit."""
-    payload = f"{prefix}{body:08d}"
-    return payload + luhn_digit(payload)
 
 
 # The `demo` account is Arabic: its requests, the officers' messages and reasons, and
@@ -96,44 +90,38 @@ def demo_document():
         return handle.read()
 
 
+def demo_password_hash():
+    """The demo password's hash, computed once: hashing is slow on purpose."""
+    if not hasattr(demo_password_hash, "hash"):
+        demo_password_hash.hash = generate_password_hash(DEMO_PASSWORD)
+    return demo_password_hash.hash
+
+
 def demo_user(**fields):
-    """A demo account with the demo password (hashed once: hashing is slow on purpose)."""
-    if not hasattr(demo_user, "hash"):
-        demo_user.hash = generate_password_hash(DEMO_PASSWORD)
-    return User.create(password_hash=demo_user.hash, **fields)
-
-
-def make_resident(username, full_name, number, nationality="SA", mobile=None):
-    user = User.get_or_none(User.username == username)
-    if user is None:
-        user = demo_user(username=username, full_name=full_name, id_number=number, mobile=mobile)
-    Person.get_or_create(sponsor_id_number=number, id_number=number,
-                         defaults=dict(name=full_name, nationality=nationality, mobile=mobile))
-    return user
+    """A demo account with the demo password."""
+    return User.create(password_hash=demo_password_hash(), **fields)
 
 
 def unregistered():
     """Persons in the registry with a mobile and no account yet: a visitor signs up as
     one of them. (identity number, name, nationality, mobile, [linked persons])"""
     return [
-        (id_number(1, 50607080), "فيصل ناصر العتيبي", "SA", "+966500000101",
-         [(id_number(1, 50607081), "ناصر فيصل العتيبي", "SA"),
-          (id_number(2, 50607082), "Imran Hussain", "PK")]),
-        (id_number(1, 50607090), "ريم عبدالعزيز السبيعي", "SA", "+966500000102",
-         [(id_number(1, 50607091), "لمى سلطان المطيري", "SA"),
-          (id_number(2, 50607092), "Maria Santos", "PH")]),
-        (id_number(2, 50607100), "أحمد محمود حسن", "EG", "+966500000103",
-         [(id_number(2, 50607101), "منى علي إبراهيم", "EG")]),
+        (make_id_number(1, 50607080), "فيصل ناصر العتيبي", "SA", "+966500000101",
+         [(make_id_number(1, 50607081), "ناصر فيصل العتيبي", "SA"),
+          (make_id_number(2, 50607082), "Imran Hussain", "PK")]),
+        (make_id_number(1, 50607090), "ريم عبدالعزيز السبيعي", "SA", "+966500000102",
+         [(make_id_number(1, 50607091), "لمى سلطان المطيري", "SA"),
+          (make_id_number(2, 50607092), "Maria Santos", "PH")]),
+        (make_id_number(2, 50607100), "أحمد محمود حسن", "EG", "+966500000103",
+         [(make_id_number(2, 50607101), "منى علي إبراهيم", "EG")]),
     ]
 
 
 def load_unregistered():
     for number, name, nationality, mobile, linked in unregistered():
-        Person.get_or_create(sponsor_id_number=number, id_number=number,
-                             defaults=dict(name=name, nationality=nationality, mobile=mobile))
+        link_person(number, number, name, nationality, mobile)
         for person_number, person_name, person_nationality in linked:
-            Person.get_or_create(sponsor_id_number=number, id_number=person_number,
-                                 defaults=dict(name=person_name, nationality=person_nationality))
+            link_person(number, person_number, person_name, person_nationality)
 
 
 def volume_mobile(index):
@@ -157,7 +145,7 @@ def top_up():
                 (User.id == user.id) & User.totp_secret.is_null()).execute()
     for index in range(20):
         mobile = volume_mobile(index)
-        number = id_number(1, 40000000 + index)
+        number = make_id_number(1, 40000000 + index)
         User.update(mobile=mobile).where((User.id_number == number) & User.mobile.is_null()).execute()
         Person.update(mobile=mobile).where((Person.sponsor_id_number == number) & (Person.id_number == number)
                                            & Person.mobile.is_null()).execute()
@@ -187,11 +175,6 @@ def arabic_demo_texts():
         ServiceRequest.update(version=ServiceRequest.version + 1).where(ServiceRequest.owner == demo).execute()
 
 
-def link(sponsor, name, number, nationality):
-    return Person.get_or_create(sponsor_id_number=sponsor.id_number, id_number=number,
-                                defaults=dict(name=name, nationality=nationality))[0]
-
-
 def file_request(owner, person, service_code, description, days_ago):
     draft = Draft.create(owner=owner, person=person, description=description,
                          service=Service.get(Service.code == service_code))
@@ -211,13 +194,13 @@ def load_demo():
             top_up()
         return
     with db.atomic():
-        owner = make_resident("demo", "محمد عبدالله القحطاني", id_number(1, 23456781),
+        owner = make_resident("demo", "محمد عبدالله القحطاني", make_id_number(1, 23456781), demo_password_hash(),
                               mobile=DEMO_MOBILES["demo"])
         self_person = Person.linked_by_number(owner, owner.id_number)
-        link(owner, "عبدالله محمد القحطاني", id_number(1, 55501234), "SA")
-        worker = link(owner, DEMO_TEXTS["worker"], id_number(2, 31415926), "YE")
-        visitor = link(owner, DEMO_TEXTS["visitor"], "3012345678", "SY")
-        driver = link(owner, DEMO_TEXTS["driver"], id_number(2, 27182818), "IN")
+        link_person(owner.id_number, make_id_number(1, 55501234), "عبدالله محمد القحطاني", "SA")
+        worker = link_person(owner.id_number, make_id_number(2, 31415926), DEMO_TEXTS["worker"], "YE")
+        visitor = link_person(owner.id_number, "3012345678", DEMO_TEXTS["visitor"], "SY")
+        driver = link_person(owner.id_number, make_id_number(2, 27182818), DEMO_TEXTS["driver"], "IN")
         file_request(owner, self_person, "passport",
                      "جواز سفري ينتهي بعد شهرين وأحتاج إلى تجديده قبل السفر لأداء العمرة مع العائلة.", 0)
         review = file_request(owner, worker, "iqama_renewal", DEMO_TEXTS["review"], 3)
@@ -228,7 +211,8 @@ def load_demo():
         rejected = file_request(owner, driver, "profession", DEMO_TEXTS["rejected"], 12)
         rejected.change_status(UNDER_REVIEW)
         rejected.change_status(REJECTED, message=DEMO_TEXTS["rejected_reason"])
-        other = make_resident("demo2", "سارة علي الشهري", id_number(1, 98765432), mobile=DEMO_MOBILES["demo2"])
+        other = make_resident("demo2", "سارة علي الشهري", make_id_number(1, 98765432), demo_password_hash(),
+                              mobile=DEMO_MOBILES["demo2"])
         file_request(other, Person.linked_by_number(other, other.id_number), "passport",
                      "أرغب في إصدار جواز سفر لأول مرة لأنني سأسافر للدراسة في الخارج.", 1)
         officer = make_staff("noura", "نورة الحربي", "officer")
@@ -255,11 +239,11 @@ def load_volume(officer, count=300, days=42, seed=7):
     reasons = {kind: list(Reason.select().where(Reason.kind == kind)) for kind in ("accept", "reject")}
     persons = []
     for index in range(20):
-        owner = make_resident(f"resident{index:02d}", f"Resident {index:02d}", id_number(1, 40000000 + index),
-                              mobile=volume_mobile(index))
+        owner = make_resident(f"resident{index:02d}", f"Resident {index:02d}", make_id_number(1, 40000000 + index),
+                              demo_password_hash(), mobile=volume_mobile(index))
         persons.append((owner, Person.linked_by_number(owner, owner.id_number)))
-        worker = link(owner, f"Worker {index:02d}", id_number(2, 60000000 + index),
-                      rng.choice(["YE", "SY", "IN", "EG"]))
+        worker = link_person(owner.id_number, make_id_number(2, 60000000 + index), f"Worker {index:02d}",
+                             rng.choice(["YE", "SY", "IN", "EG"]))
         persons.append((owner, worker))
     document = demo_document()
     digest = hashlib.sha256(document).hexdigest()

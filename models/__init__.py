@@ -8,9 +8,11 @@
 - identity.py   sessions, sign-in failures, one-time codes, recovery codes, rate-limit counters
 - notices.py    the outbox of SMS notices
 - catalogue.py  services and ready-made reasons (their data: catalogue_data.py)
-- deadlines.py  public and directorate holidays, the seven-working-day due date
+- deadlines.py  closed days (public holidays, the directorate's days off), the due date,
+                a request's deadline (paused, overdue, moved with the calendar)
 - drafts.py     requests being written, with their files
-- workflow.py   statuses and transitions, ServiceRequest, its events and documents
+- statuses.py   a request's statuses and the moves between them
+- workflow.py   ServiceRequest from submission to decision, its events and documents
 - audit.py      the append-only trail of staff actions
 - figures.py    the deadline figures, computed in SQL
 - ratings.py    residents' ratings of decided requests (staff see averages only)
@@ -20,10 +22,10 @@ Everything is re-exported here, so `from models import ServiceRequest` works.
 """
 from models import figures  # noqa: F401  (models.figures, the deadline figures)
 from models.audit import Audit
-from models.base import BaseModel, StoredFile, db, write_transaction
+from models.base import BaseModel, StoredFile, check_database, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues
 from models.clock import RIYADH, riyadh_date, riyadh_today, utcnow
-from models.deadlines import REVIEW_WORKING_DAYS, Holiday, days_off, due_date, public_holidays
+from models.deadlines import REVIEW_WORKING_DAYS, DayOff, closed_days, due_date, public_holidays
 from models.drafts import (
                           DESCRIPTION_MAX,
                           DESCRIPTION_MIN,
@@ -69,8 +71,7 @@ from models.rules import (
 )
 from models.schema import status as schema_status
 from models.schema import upgrade
-from models.users import ROLES, STAFF_ROLES, Person, User, UsernameTaken
-from models.workflow import (
+from models.statuses import (
                           ACCEPTED,
                           FINAL_STATUSES,
                           OPEN_STATUSES,
@@ -82,6 +83,9 @@ from models.workflow import (
                           TRANSITIONS,
                           UNDER_REVIEW,
                           ActionRefused,
+)
+from models.users import ROLES, STAFF_ROLES, Person, User, UsernameTaken
+from models.workflow import (
                           Document,
                           Event,
                           ServiceRequest,
@@ -89,14 +93,13 @@ from models.workflow import (
                           remove_day_off,
 )
 
-MODELS = [User, Person, Service, Holiday, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
-          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice,
-          Rating]
+MODELS = [User, Person, Service, DayOff, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
+          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating]
 
 __all__ = [
     "ACCEPTED", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
     "BaseModel", "CodeNotSent", "CodeSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
-    "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "Holiday", "ID_TYPES",
+    "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "DayOff", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
     "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SENDS_PER_HOUR",
@@ -104,7 +107,8 @@ __all__ = [
     "SIGN_IN_TRIES", "STAFF_ROLES",
     "STARS", "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",
     "TooManyDrafts", "UNDER_REVIEW", "User", "UsernameTaken", "WebSession", "add_day_off",
-    "add_working_days", "clean_filename", "days_off", "db", "due_date", "is_common_password", "latin_digits",
+    "add_working_days", "check_database", "clean_filename", "closed_days", "db", "due_date", "is_common_password",
+    "latin_digits",
     "luhn_digit", "luhn_valid",
     "mask_mobile", "new_request_number", "normalize_digits", "parse_id_number", "parse_mobile",
     "parse_request_number", "public_holidays", "remove_day_off", "riyadh_date", "riyadh_today",

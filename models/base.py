@@ -62,6 +62,11 @@ def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 
 
+def check_database():
+    """Ask the database a trivial question; raises when it cannot answer (the health check)."""
+    db.execute_sql("SELECT 1")
+
+
 class Slot:
     """Where a value goes in a prepared query (see `Prepared`)."""
 

@@ -1,15 +1,19 @@
 """When a decision is due: seven working days (Sunday to Thursday) after a request
-is received, skipping Saudi public holidays (from the maintained `holidays` package,
-which computes the Islamic ones on the Umm al-Qura calendar), the directorate's own
-extra days off (the Holiday table) and the working days spent waiting on the resident."""
+is received, skipping the closed days and the working days spent waiting on the resident.
+
+The words: a *public holiday* is the state's (from the maintained `holidays` package,
+which computes the Islamic ones on the Umm al-Qura calendar); a *day off* is one the
+directorate adds itself (DayOff, `flask holidays add`); the *closed days* are both."""
 import datetime as dt
 import functools
 
 import holidays as holiday_calendars
 from peewee import CharField, DateField
 
-from models.base import BaseModel
-from models.rules import add_working_days
+from models.base import BaseModel, write_transaction
+from models.clock import riyadh_date, riyadh_today
+from models.rules import add_working_days, working_days_between
+from models.statuses import RETURNED
 
 REVIEW_WORKING_DAYS = 7
 LOOK_AHEAD_DAYS = 370  # a deadline is never further than this from its start
@@ -22,10 +26,13 @@ def public_holidays(year):
     return dict(holiday_calendars.country_holidays("SA", years=year, language="en_US"))
 
 
-class Holiday(BaseModel):
+class DayOff(BaseModel):
     """A day off the directorate adds itself (`flask holidays add`)."""
     day = DateField(unique=True)
     name = CharField(max_length=120)
+
+    class Meta:
+        table_name = "holiday"  # its name before the words were settled
 
     @classmethod
     def days(cls):
@@ -40,14 +47,14 @@ class Holiday(BaseModel):
         return cls.delete().where(cls.day == day).execute()
 
 
-def days_off(start, end=None):
-    """Every non-working day that is not a weekend between `start` and `end`: public
-    holidays and the directorate's own days."""
+def closed_days(start, end=None):
+    """Every closed day that is not a weekend between `start` and `end`: public
+    holidays and the directorate's days off."""
     end = end or start + dt.timedelta(days=LOOK_AHEAD_DAYS)
     public = set()
     for year in range(start.year, end.year + 1):
         public.update(public_holidays(year))
-    return public | Holiday.days()
+    return public | DayOff.days()
 
 
 def look_ahead_end(start, waiting_days=0):
@@ -56,17 +63,75 @@ def look_ahead_end(start, waiting_days=0):
     return start + dt.timedelta(days=LOOK_AHEAD_DAYS + 2 * waiting_days)
 
 
-def due_date(submitted_on, waiting_days=0, holidays=None):
+def due_date(submitted_on, waiting_days=0, closed=None):
     """Seven working days after submission, plus the working days spent waiting on
-    the resident, skipping weekends, public holidays and the directorate's days."""
-    if holidays is None:
-        holidays = days_off(submitted_on, look_ahead_end(submitted_on, waiting_days))
-    return add_working_days(submitted_on, REVIEW_WORKING_DAYS + waiting_days, holidays)
+    the resident, skipping weekends and closed days."""
+    if closed is None:
+        closed = closed_days(submitted_on, look_ahead_end(submitted_on, waiting_days))
+    return add_working_days(submitted_on, REVIEW_WORKING_DAYS + waiting_days, closed)
 
 
-def holiday_list(year):
-    """[(date, name, kind)] for a year: public holidays and the directorate's own."""
-    own = Holiday.select().where(Holiday.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
-    rows = [(day, name, "public") for day, name in public_holidays(year).items()]
-    rows += [(h.day, h.name, "directorate") for h in own]
+def closed_days_in(year):
+    """[(date, name, kind)] for a year: public holidays and the directorate's days off."""
+    own = DayOff.select().where(DayOff.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    rows = [(day, name, "public holiday") for day, name in public_holidays(year).items()]
+    rows += [(h.day, h.name, "day off") for h in own]
     return sorted(rows)
+
+
+class RequestDeadline:
+    """A request's deadline: when it is overdue, how many days are left, its pause
+    while the request waits on the resident, and the recomputation when the calendar
+    changes. Mixed into ServiceRequest (models.workflow), whose columns it reads."""
+
+    @classmethod
+    def overdue_on(cls, today):
+        """The SQL condition "past its deadline on `today`" (a request waiting on the
+        resident is paused, never overdue)."""
+        return cls.decided_at.is_null() & (cls.status != RETURNED) & (cls.due_on < today)
+
+
+    def is_overdue(self, today):
+        """Past its deadline on `today` (the Python side of overdue_on)."""
+        return (self.days_left(today) or 0) < 0
+
+    def days_left(self, today=None):
+        """Calendar days until the deadline (negative when overdue); None while paused."""
+        if self.status == RETURNED or self.is_final:
+            return None
+        return (self.due_on - (today or riyadh_today())).days
+
+
+    def clock_values(self, new_status, now):
+        """Pause the deadline when the request goes back to the resident; when it
+        comes back, add the working days it waited."""
+        if new_status == RETURNED:
+            return dict(paused_at=now)
+        if self.status == RETURNED:
+            closed = closed_days(self.submitted_on, look_ahead_end(riyadh_date(now)))
+            waited = self.waiting_days + working_days_between(
+                riyadh_date(self.paused_at), riyadh_date(now), closed)
+            return dict(paused_at=None, waiting_days=waited,
+                        due_on=due_date(self.submitted_on, waited, closed))
+        return {}
+
+    @classmethod
+    def reschedule_open(cls):
+        """Recompute the deadline of every undecided request after the calendar
+        changed. A deadline depends only on (submitted_on, waiting_days), so there is
+        one UPDATE per distinct pair, not one per request."""
+        pairs = (cls.select(cls.submitted_on, cls.waiting_days).where(cls.decided_at.is_null())
+                 .distinct().tuples())
+        pairs = list(pairs)
+        if not pairs:
+            return 0
+        days, waits = zip(*pairs, strict=True)
+        closed = closed_days(min(days), look_ahead_end(max(days), max(waits)))
+        changed = 0
+        with write_transaction():
+            for submitted_on, waiting_days in pairs:
+                due = due_date(submitted_on, waiting_days, closed)
+                changed += cls.update(due_on=due, version=cls.version + 1).where(
+                    cls.decided_at.is_null() & (cls.submitted_on == submitted_on)
+                    & (cls.waiting_days == waiting_days) & (cls.due_on != due)).execute()
+        return changed

@@ -11,26 +11,26 @@ from flask_babel import lazy_gettext as _l
 WEEKEND = {4, 5}  # Friday and Saturday (Monday is 0)
 
 
-def is_working_day(day, holidays=()):
-    return day.weekday() not in WEEKEND and day not in holidays
+def is_working_day(day, closed_days=()):
+    return day.weekday() not in WEEKEND and day not in closed_days
 
 
-def add_working_days(start, days, holidays=()):
-    """The date `days` working days (Sunday to Thursday, not holidays) after `start`."""
+def add_working_days(start, days, closed_days=()):
+    """The date `days` working days (Sunday to Thursday, not closed days) after `start`."""
     current = start
     while days > 0:
         current += dt.timedelta(days=1)
-        if is_working_day(current, holidays):
+        if is_working_day(current, closed_days):
             days -= 1
     return current
 
 
-def working_days_between(start, end, holidays=()):
+def working_days_between(start, end, closed_days=()):
     """Working days after `start` up to and including `end`."""
     count, day = 0, start
     while day < end:
         day += dt.timedelta(days=1)
-        if is_working_day(day, holidays):
+        if is_working_day(day, closed_days):
             count += 1
     return count
 

@@ -1,5 +1,6 @@
-"""A request's life: its statuses and the moves between them, the request itself
-with its deadline, its timeline of events and its documents."""
+"""A request's life: the request itself, from submission through the moves
+between its statuses (models.statuses) to a decision, its timeline of events and
+its documents. Its deadline is models.deadlines.RequestDeadline."""
 
 from flask import current_app
 from flask_babel import force_locale
@@ -21,42 +22,29 @@ from peewee import (
 )
 
 from models.audit import Audit
-from models.base import BaseModel, Prepared, StoredFile, db, slot, write_transaction
+from models.base import BaseModel, Prepared, StoredFile, slot, write_transaction
 from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
-from models.deadlines import Holiday, days_off, due_date, look_ahead_end
+from models.deadlines import DayOff, RequestDeadline, due_date
 from models.drafts import Draft, DraftFile, TooManyDrafts
 from models.notices import Notice
-from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits, working_days_between
+from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits
+from models.statuses import (
+    ACCEPTED,
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    RECEIVED,
+    REJECTED,
+    RETURNED,
+    STATUS_LABELS,
+    TRANSITIONS,
+    UNDER_REVIEW,
+    ActionRefused,
+)
 from models.users import Person, User
 
-RECEIVED, UNDER_REVIEW, RETURNED, ACCEPTED, REJECTED = (
-    "received", "under_review", "returned", "accepted", "rejected")
-STATUSES = (RECEIVED, UNDER_REVIEW, RETURNED, ACCEPTED, REJECTED)
-FINAL_STATUSES = (ACCEPTED, REJECTED)
-STATUS_LABELS = {
-    RECEIVED: _l("Received"),
-    UNDER_REVIEW: _l("Under review"),
-    RETURNED: _l("Returned to you for more information"),
-    ACCEPTED: _l("Accepted"),
-    REJECTED: _l("Rejected"),
-}
-# new status -> the statuses it may follow
-TRANSITIONS = {
-    UNDER_REVIEW: (RECEIVED, RETURNED),
-    RETURNED: (UNDER_REVIEW,),
-    ACCEPTED: (UNDER_REVIEW,),
-    REJECTED: (UNDER_REVIEW,),
-}
-OPEN_STATUSES = (RECEIVED, UNDER_REVIEW, RETURNED)
 
-
-class ActionRefused(ValueError):
-    """A step the rules refuse (a status change, a claim, an empty note); str() is
-    the reason, translated for the person who tried."""
-
-
-class ServiceRequest(BaseModel):
+class ServiceRequest(RequestDeadline, BaseModel):
     number = CharField(max_length=REQUEST_NUMBER_LENGTH, unique=True)
     owner = ForeignKeyField(User, backref="requests", on_delete="CASCADE")
     person = ForeignKeyField(Person, on_delete="RESTRICT")
@@ -104,12 +92,6 @@ class ServiceRequest(BaseModel):
     def sent_from_draft(cls, user, token):
         """The owner's request made from this draft, if it was confirmed already."""
         return cls.get_or_none((cls.draft_token == (token or "")) & (cls.owner == user))
-
-    @classmethod
-    def overdue_on(cls, today):
-        """The SQL condition "past its deadline on `today`" (a request waiting on the
-        resident is paused, never overdue)."""
-        return cls.decided_at.is_null() & (cls.status != RETURNED) & (cls.due_on < today)
 
     @classmethod
     def submit(cls, draft):
@@ -220,19 +202,6 @@ class ServiceRequest(BaseModel):
                          number=self.number, url=url)
         Notice.queue(f"request-{self.number}-{event.id}", owner.mobile, text, kind=event.status)
 
-    def clock_values(self, new_status, now):
-        """Pause the deadline when the request goes back to the resident; when it
-        comes back, add the working days it waited."""
-        if new_status == RETURNED:
-            return dict(paused_at=now)
-        if self.status == RETURNED:
-            holidays = days_off(self.submitted_on, look_ahead_end(riyadh_date(now)))
-            waited = self.waiting_days + working_days_between(
-                riyadh_date(self.paused_at), riyadh_date(now), holidays)
-            return dict(paused_at=None, waiting_days=waited,
-                        due_on=due_date(self.submitted_on, waited, holidays))
-        return {}
-
     def answer(self, owner, message, files):
         """The resident answers a return: text and/or documents, then back to review."""
         with write_transaction():
@@ -287,21 +256,11 @@ class ServiceRequest(BaseModel):
         """A new draft for a rejected request's owner, with its service, person and
         description filled in; the documents are chosen again (they may be what the
         reason asked to change). TooManyDrafts when the owner keeps the most already."""
-        with db.atomic():
+        with write_transaction():
             if Draft.limit_reached(self.owner_id):
                 raise TooManyDrafts()
             return Draft.create(owner=self.owner_id, service=self.service_id, person=self.person_id,
                                 description=self.description)
-
-    def is_overdue(self, today):
-        """Past its deadline on `today` (the Python side of overdue_on)."""
-        return (self.days_left(today) or 0) < 0
-
-    def days_left(self, today=None):
-        """Calendar days until the deadline (negative when overdue); None while paused."""
-        if self.status == RETURNED or self.is_final:
-            return None
-        return (self.due_on - (today or riyadh_today())).days
 
     @classmethod
     def queue(cls, officer, status=None, service=None, overdue=False, mine=False,
@@ -344,27 +303,6 @@ class ServiceRequest(BaseModel):
             cls.service.in_(services) | cls.reason_choice.in_(reasons) | cls.id.in_(with_reason)).execute()
 
     @classmethod
-    def reschedule_open(cls):
-        """Recompute the deadline of every undecided request after the calendar
-        changed. A deadline depends only on (submitted_on, waiting_days), so there is
-        one UPDATE per distinct pair, not one per request."""
-        pairs = (cls.select(cls.submitted_on, cls.waiting_days).where(cls.decided_at.is_null())
-                 .distinct().tuples())
-        pairs = list(pairs)
-        if not pairs:
-            return 0
-        days, waits = zip(*pairs, strict=True)
-        holidays = days_off(min(days), look_ahead_end(max(days), max(waits)))
-        changed = 0
-        with write_transaction():
-            for submitted_on, waiting_days in pairs:
-                due = due_date(submitted_on, waiting_days, holidays)
-                changed += cls.update(due_on=due, version=cls.version + 1).where(
-                    cls.decided_at.is_null() & (cls.submitted_on == submitted_on)
-                    & (cls.waiting_days == waiting_days) & (cls.due_on != due)).execute()
-        return changed
-
-    @classmethod
     def release_held_by(cls, officer):
         """Every undecided request the officer holds goes back to the queue."""
         held = list(cls.select().where((cls.assignee == officer) & cls.decided_at.is_null()))
@@ -387,6 +325,12 @@ class Event(BaseModel):
     @classmethod
     def timeline(cls, service_request, staff=False):
         return (TIMELINE if staff else PUBLIC_TIMELINE)(request=service_request.id)
+
+    @classmethod
+    def last_id(cls, service_request):
+        """The id of the request's latest event (internal ones too), or None."""
+        return (cls.select(cls.id).where(cls.request == service_request)
+                .order_by(cls.id.desc()).limit(1).scalar())
 
 
 class Document(StoredFile):
@@ -424,13 +368,13 @@ DOCUMENTS = Prepared(lambda: Document.select(Document.id, Document.name, Documen
 def add_day_off(day, name):
     """The directorate adds a day off; open deadlines move with it, in one transaction."""
     with write_transaction():
-        Holiday.add(day, name)
+        DayOff.add(day, name)
         return ServiceRequest.reschedule_open()
 
 
 def remove_day_off(day):
     """Take back a day the directorate added: (was it there, deadlines moved)."""
     with write_transaction():
-        if not Holiday.remove(day):
+        if not DayOff.remove(day):
             return False, 0
         return True, ServiceRequest.reschedule_open()

@@ -5,15 +5,17 @@ import threading
 
 import pytest
 import time_machine
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from app import create_app
-from models import MODELS, Person, db, upgrade
+from models import MODELS, db, upgrade
 from models.schema import HISTORY_TABLE
 from tests.factories import (  # noqa: F401
     PASSWORD,
     TEST_SECRET_KEY,
-    id_number,
+    make_amal,
+    make_id_number,
     make_resident,
     make_user,
     second_factor_code,
@@ -110,37 +112,18 @@ def runner(app):
     return app.test_cli_runner()
 
 
-class AuthActions:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, username="amal", password=PASSWORD):
-        return sign_in_client(self.client, username, password)
-
-    def logout(self):
-        return self.client.post("/auth/logout")
-
-
-@pytest.fixture
-def auth(client):
-    return AuthActions(client)
-
-
 @pytest.fixture
 def resident(app):
     """A citizen with herself and three linked persons."""
-    return make_resident([("Amal Saad", None, "SA"), ("Yusuf Yemeni", id_number(2, 11111111), "YE"),
-                          ("Ravi Indian", id_number(2, 22222222), "IN"),
-                          ("Sami Syrian", "3000000001", "SY")])
+    return make_amal([("Amal Saad", None, "SA"), ("Yusuf Yemeni", make_id_number(2, 11111111), "YE"),
+                      ("Ravi Indian", make_id_number(2, 22222222), "IN"),
+                      ("Sami Syrian", "3000000001", "SY")])
 
 
 @pytest.fixture
 def other_resident(app):
     with db.connection_context():
-        user = make_user("badr", id_number(1, 87654321), full_name="Badr Ali")
-        Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="Badr Ali",
-                      nationality="SA")
-    return user
+        return make_resident("badr", "Badr Ali", make_id_number(1, 87654321), generate_password_hash(PASSWORD))
 
 
 @pytest.fixture
@@ -164,8 +147,8 @@ def service_request(resident):
 
 
 @pytest.fixture
-def signed_in(client, auth, resident):
-    auth.login()
+def signed_in(client, resident):
+    sign_in_client(client)
     return client
 
 
@@ -226,7 +209,7 @@ def serve(app):
 
 @pytest.fixture
 def e2e_resident(live):
-    return make_resident([("أمل سعد", None, "SA"), ("يوسف اليمني", id_number(2, 11111111), "YE")])
+    return make_amal([("أمل سعد", None, "SA"), ("يوسف اليمني", make_id_number(2, 11111111), "YE")])
 
 
 def sign_in(page, live, username="amal", lands_on="/requests/"):

@@ -5,6 +5,7 @@ import re
 import secrets
 
 import pyotp
+from werkzeug.security import generate_password_hash
 
 from models import (
     STAFF_ROLES,
@@ -16,18 +17,12 @@ from models import (
     ServiceRequest,
     User,
     db,
-    luhn_digit,
     utcnow,
 )
+from models.samples import make_id_number, make_resident
 
 PASSWORD = "correct-horse-42"
 TEST_SECRET_KEY = secrets.token_urlsafe(32)  # a new one per run, as a real deployment's is its own
-
-
-def id_number(prefix, body):
-    """A valid identity number: prefix digit, 8 digits, Luhn check digit."""
-    payload = f"{prefix}{body:08d}"
-    return payload + luhn_digit(payload)
 
 
 def minimal_pdf(text="Tawasul document"):
@@ -59,15 +54,14 @@ def make_user(username, number, role="resident", full_name="Amal Saad"):
     return user
 
 
-def make_resident(persons):
-    """A citizen "amal" linked to herself (the first of `persons`) and the others:
-    (name, id number, nationality) each."""
+def make_amal(persons):
+    """The resident "amal" (models.samples.make_resident, as the demo's residents),
+    linked to herself, the first of `persons`, and to the others: (name, id number,
+    nationality) each; her own id number is None there."""
+    (name, _own, nationality), *linked = persons
     with db.connection_context():
-        user = make_user("amal", id_number(1, 12345678), full_name=persons[0][0])
-        for name, number, nationality in persons:
-            Person.create(sponsor_id_number=user.id_number, id_number=number or user.id_number,
-                          name=name, nationality=nationality)
-    return user
+        return make_resident("amal", name, make_id_number(1, 12345678), generate_password_hash(PASSWORD),
+                             nationality=nationality, linked=linked)
 
 
 def person_of(user, name):
@@ -88,7 +82,7 @@ def submit_request(user, person_name="Amal Saad", service="passport", files=1):
 
 def registry_entry(name="Nora Fahad", number=None, mobile="+966551234567", nationality="SA", sponsor=None):
     """A person the registry holds, with a mobile, who has no account yet."""
-    number = number or id_number(1, 10000000)
+    number = number or make_id_number(1, 10000000)
     with db.connection_context():
         return Person.create(sponsor_id_number=sponsor or number, id_number=number, name=name,
                              nationality=nationality, mobile=mobile)
@@ -120,10 +114,27 @@ def second_factor_code(username, app=None):
             return RecoveryCode.replace_for(user)[0]
 
 
-def sign_in_client(client, username, password=PASSWORD):
-    """Sign a test client in, with the second step for staff; the last response."""
-    response = client.post("/auth/login", data={"username": username, "password": password})
+CSRF_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_token(client, path):
+    """The CSRF token of the form on the page at `path`."""
+    return CSRF_TOKEN.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def sign_in_client(client, username="amal", password=PASSWORD):
+    """Sign a test client in as a person would: the password, then the code step for
+    staff, with each form's CSRF token when the app checks them. The tests' one way
+    to sign in; returns the last response."""
+    checks_csrf = client.application.config.get("WTF_CSRF_ENABLED", True)
+    data = {"username": username, "password": password}
+    if checks_csrf:
+        data["csrf_token"] = csrf_token(client, "/auth/login")
+    response = client.post("/auth/login", data=data)
     if response.status_code == 303 and response.headers["Location"].startswith("/auth/login/code"):
-        code = second_factor_code(username, client.application)
-        response = client.post(response.headers["Location"], data={"code": code})
+        step = response.headers["Location"]
+        data = {"code": second_factor_code(username, client.application)}
+        if checks_csrf:
+            data["csrf_token"] = csrf_token(client, step)
+        response = client.post(step, data=data)
     return response

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import sign_in
-from tests.factories import PASSWORD, id_number, make_user, registry_entry, submit_request
+from tests.factories import PASSWORD, make_id_number, make_user, registry_entry, submit_request
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 RESIDENT_PAGES = ["/auth/account", "/requests/", "/requests/new", "/requests/{number}",
@@ -43,7 +43,7 @@ def test_pages_have_no_accessibility_violations(browser, live, e2e_resident, loc
 
 def anonymous_pages(browser, live, locale):
     """Sign-in, and both steps of sign-up and of a password reset."""
-    registry_entry("نورة فهد", id_number(1, 77700002), "+966551110035")
+    registry_entry("نورة فهد", make_id_number(1, 77700002), "+966551110035")
     found = {}
     page = browser.new_context(locale=locale, bypass_csp=True).new_page()
     for path in ("/", "/services/passport"):
@@ -53,7 +53,7 @@ def anonymous_pages(browser, live, locale):
         page.goto(live + path)
         found[path] = violations(page)
         if path != "/auth/login":
-            page.fill("#id_number", id_number(1, 77700002))
+            page.fill("#id_number", make_id_number(1, 77700002))
             page.locator("main form button").first.click()
             page.wait_for_url(f"{live}{path}/code")
             found[path + "/code"] = violations(page)

@@ -21,7 +21,7 @@ from models import (
     db,
 )
 from tests.conftest import HX
-from tests.factories import PASSWORD, sign_in_client, submit_request
+from tests.factories import csrf_token, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 AR = {"Accept-Language": "ar"}
@@ -140,13 +140,10 @@ def test_an_again_form_with_an_odd_again_value_is_just_the_form(app, rejected):
 def test_start_again_and_rating_need_the_csrf_token(app, rejected):
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
-    page = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-    client.post("/auth/login", data={"username": "amal", "password": PASSWORD, "csrf_token": token})
+    sign_in_client(client)
     assert client.post(f"/requests/{rejected.number}/again").status_code == 400
     assert client.post(f"/requests/{rejected.number}/rating", data={"stars": "5"}).status_code == 400
-    page = client.get(f"/requests/{rejected.number}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    token = csrf_token(client, f"/requests/{rejected.number}")
     assert client.post(f"/requests/{rejected.number}/again", data={"csrf_token": token}).status_code == 303
     assert client.post(f"/requests/{rejected.number}/rating",
                        data={"stars": "5", "csrf_token": token}).status_code == 303

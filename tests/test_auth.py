@@ -6,10 +6,10 @@ import time_machine
 
 from models import CodeNotSent, CodeSent, Notice, OneTimeCode, Person, User, db, utcnow
 from tests.conftest import HX
-from tests.factories import PASSWORD, code_in, id_number, last_sms, registry_entry, sign_in_client
+from tests.factories import PASSWORD, code_in, last_sms, make_id_number, registry_entry, sign_in_client
 
 EN = {"Accept-Language": "en"}
-NORA = id_number(1, 10000000)
+NORA = make_id_number(1, 10000000)
 NORA_MOBILE = "+966551234567"
 ACCOUNT = dict(username="nora", password="long-enough-pass-7", confirm="long-enough-pass-7")
 
@@ -63,8 +63,8 @@ def arabic(digits):
 def test_a_sponsor_number_cannot_be_taken_over_without_the_code_sent_to_its_mobile(client, app):
     """The finding: registering with a sponsor's national ID handed over every person
     linked to it. Now the account needs the code sent to the sponsor's own mobile."""
-    sponsor = registry_entry("Saad Sponsor", id_number(1, 55501234), "+966500000111")
-    registry_entry("Son Of Saad", id_number(1, 55501235), None, sponsor=sponsor.id_number)
+    sponsor = registry_entry("Saad Sponsor", make_id_number(1, 55501234), "+966500000111")
+    registry_entry("Son Of Saad", make_id_number(1, 55501235), None, sponsor=sponsor.id_number)
     assert ask_code(client, sponsor.id_number).status_code == 303
     for guess in ("000000", "111111", "222222", "333333", "444444"):
         assert sign_up(client, guess).status_code == 422
@@ -87,8 +87,8 @@ def test_a_stranger_who_types_the_same_number_cannot_spend_the_owners_code(app, 
 
 
 def test_a_number_without_a_mobile_in_the_registry_cannot_open_an_account(client, app):
-    registry_entry("No Mobile", id_number(1, 20000000), None)
-    for number in (id_number(1, 20000000), id_number(1, 30000000)):  # no mobile; not in the registry
+    registry_entry("No Mobile", make_id_number(1, 20000000), None)
+    for number in (make_id_number(1, 20000000), make_id_number(1, 30000000)):  # no mobile; not in the registry
         response = ask_code(client, number)
         assert response.status_code == 422
         assert "no mobile number for this identity number" in response.text and "passports office" in response.text
@@ -142,11 +142,11 @@ def test_a_taken_username_is_refused(client, nora, resident):
 
 def test_an_existing_account_gets_the_same_page_and_a_warning_instead_of_a_code(app, resident):
     """Same answer whether or not the number has an account: the SMS tells the owner."""
-    registry_entry("Other Person", id_number(1, 40000000), "+966500000222")
+    registry_entry("Other Person", make_id_number(1, 40000000), "+966500000222")
     with db.connection_context():
         Person.update(mobile="+966500000333").where(Person.id_number == resident.id_number).execute()
     pages = []
-    for number in (resident.id_number, id_number(1, 40000000)):
+    for number in (resident.id_number, make_id_number(1, 40000000)):
         client = app.test_client()
         response = ask_code(client, number)
         page = client.get("/auth/register/code", headers=EN).text.split("+966 5")[0]
@@ -313,12 +313,12 @@ def test_reset_for_a_number_without_an_account_sends_no_code(client, nora):
     assert response.status_code == 422 and "wrong or has expired" in response.text
 
 
-def test_login_and_logout(client, auth, resident):
-    response = auth.login()
+def test_login_and_logout(client, resident):
+    response = sign_in_client(client)
     assert response.status_code == 303
     assert client.get("/requests/").status_code == 200
     assert client.get("/auth/logout").status_code == 405
-    assert auth.logout().status_code == 303
+    assert client.post("/auth/logout").status_code == 303
     assert client.get("/requests/").status_code == 302
 
 
@@ -344,15 +344,15 @@ def test_anonymous_htmx_call_gets_401_with_hx_redirect(client, service_request):
     assert response.headers["HX-Redirect"].startswith("/auth/login")
 
 
-def test_language_switch_is_kept_for_the_session_and_the_user(client, auth, resident):
-    auth.login()
+def test_language_switch_is_kept_for_the_session_and_the_user(client, resident):
+    sign_in_client(client)
     assert 'lang="ar" dir="rtl"' in client.get("/requests/").get_data(as_text=True)
     response = client.post("/auth/language", data={"lang": "en", "next": "/requests/"})
     assert response.status_code == 303 and response.headers["Location"] == "/requests/"
     assert 'lang="en" dir="ltr"' in client.get("/requests/").get_data(as_text=True)
     assert User.get_by_id(resident.id).locale == "en"
-    auth.logout()
-    auth.login()  # a new session takes the language from the account
+    client.post("/auth/logout")
+    sign_in_client(client)  # a new session takes the language from the account
     assert 'lang="en"' in client.get("/requests/").get_data(as_text=True)
 
 

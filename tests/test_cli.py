@@ -19,10 +19,10 @@ from models import (
     riyadh_today,
     utcnow,
 )
-from tests.factories import id_number
+from tests.factories import make_id_number
 
-SPONSOR = id_number(1, 12345678)
-WORKER = id_number(2, 33333333)
+SPONSOR = make_id_number(1, 12345678)
+WORKER = make_id_number(2, 33333333)
 
 
 def write(tmp_path, text):
@@ -52,7 +52,7 @@ def test_a_bad_row_is_reported_by_line_and_nothing_is_saved(runner, tmp_path):
                                f"{SPONSOR},{WORKER},Good Row,EG\n"
                                f"{SPONSOR},1000000009,Bad Checksum,SA\n"
                                f"{SPONSOR},{WORKER},,EG\n"
-                               f"{SPONSOR},{id_number(2, 4)},Unknown Country,XX\n"
+                               f"{SPONSOR},{make_id_number(2, 4)},Unknown Country,XX\n"
                                f"{SPONSOR},{WORKER}\n")
     result = runner.invoke(args=["persons", "import", csv_file])
     assert result.exit_code == 1
@@ -68,12 +68,12 @@ def test_import_persons_with_their_mobiles(runner, tmp_path):
                                f"{SPONSOR},{SPONSOR},Karim Sponsor,SA,0512345678\n"
                                f"{SPONSOR},{WORKER},Karim Worker,EG,+966 55 123 4567\n"
                                f"{SPONSOR},3000000001,سامي زائر,SY,\n"
-                               f"{SPONSOR},{id_number(2, 5)},Old Format,IN\n")
+                               f"{SPONSOR},{make_id_number(2, 5)},Old Format,IN\n")
     result = runner.invoke(args=["persons", "import", csv_file])
     assert result.exit_code == 0, result.output
     mobiles = {p.id_number: p.mobile for p in Person.select()}
     assert mobiles == {SPONSOR: "+966512345678", WORKER: "+966551234567", "3000000001": None,
-                       id_number(2, 5): None}
+                       make_id_number(2, 5): None}
     assert Person.with_mobile(SPONSOR).name == "Karim Sponsor"
     # four fields leave a known mobile alone; an empty fifth field removes it
     write(tmp_path, f"{SPONSOR},{SPONSOR},Karim Renamed,SA\n{SPONSOR},{WORKER},Karim Worker,EG,\n")
@@ -87,7 +87,7 @@ def test_a_wrong_mobile_is_reported_by_line_and_nothing_is_saved(runner, tmp_pat
     csv_file = write(tmp_path, f"{SPONSOR},{SPONSOR},Karim Sponsor,SA,0512345678\n"
                                f"{SPONSOR},{WORKER},Karim Worker,EG,0412345678\n"
                                f"{SPONSOR},3000000001,Sami,SY,05123\n"
-                               f"{SPONSOR},{id_number(2, 5)},Too Many,IN,0512345678,extra\n")
+                               f"{SPONSOR},{make_id_number(2, 5)},Too Many,IN,0512345678,extra\n")
     result = runner.invoke(args=["persons", "import", csv_file])
     assert result.exit_code == 1
     assert "line 2: the mobile '0412345678' is wrong. A Saudi mobile number looks like 05XXXXXXXX" in result.output
@@ -166,11 +166,11 @@ def test_demo_data_loaded_before_the_second_factor_gets_what_is_missing(runner):
     assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
     User.update(mobile=None, totp_secret=None).execute()
     Person.update(mobile=None).execute()
-    Person.delete().where(Person.sponsor_id_number == id_number(2, 50607100)).execute()
+    Person.delete().where(Person.sponsor_id_number == make_id_number(2, 50607100)).execute()
     assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
     assert User.select().where(User.mobile.is_null()).count() == 0
     assert User.staff_named("noura").totp_secret == "DEMONOURADEMONOURADEMONOURADEMON"
-    assert Person.with_mobile(id_number(2, 50607100)).name == "أحمد محمود حسن"
+    assert Person.with_mobile(make_id_number(2, 50607100)).name == "أحمد محمود حسن"
     assert Person.with_mobile(User.get(User.username == "demo").id_number).mobile == "+966500000001"
 
 

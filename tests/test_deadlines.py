@@ -1,6 +1,6 @@
 """Deadlines across the calendar: Saudi public holidays from the pinned `holidays`
 package (Eid al-Fitr, Eid al-Adha, Founding Day, National Day and observed days),
-the directorate's own days off (`flask holidays`), late-evening submissions in
+the directorate's days off (`flask holidays`), late-evening submissions in
 Riyadh, the turn of the year, the leap day, the staff queue's overdue filter and
 how few statements rescheduling takes.
 
@@ -20,16 +20,16 @@ from models import (
     RETURNED,
     RIYADH,
     UNDER_REVIEW,
-    Holiday,
+    DayOff,
     ServiceRequest,
     add_working_days,
-    days_off,
+    closed_days,
     due_date,
     public_holidays,
     riyadh_date,
     working_days_between,
 )
-from models.deadlines import holiday_list
+from models.deadlines import closed_days_in
 from tests.factories import make_user, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
@@ -93,33 +93,33 @@ def test_a_request_received_the_day_before_eid_al_fitr_skips_the_whole_eid():
     # Received Wed 18 Mar 2026. Thu 19 to Tue 24 are Eid al-Fitr (with the observed
     # days), so the count starts after it: Wed 25 (1), Thu 26 (2), Fri 27 and Sat 28
     # are the weekend, Sun 29 (3), Mon 30 (4), Tue 31 (5), Wed 1 Apr (6), Thu 2 Apr (7).
-    assert due_date(D(2026, 3, 18), holidays=public(2026)) == D(2026, 4, 2)
+    assert due_date(D(2026, 3, 18), closed=public(2026)) == D(2026, 4, 2)
     # Without the holidays it would be Sun 29 Mar: Eid moves it by four working days.
-    assert due_date(D(2026, 3, 18), holidays=()) == D(2026, 3, 29)
+    assert due_date(D(2026, 3, 18), closed=()) == D(2026, 3, 29)
 
 
 def test_a_request_received_before_eid_al_adha_skips_arafah_eid_and_the_observed_sunday():
     # Received Mon 25 May 2026. Tue 26 is Arafah, Wed 27 to Fri 29 Eid al-Adha, Sat 30
     # the weekend and Sun 31 the observed day: Mon 1 Jun (1), Tue 2 (2), Wed 3 (3),
     # Thu 4 (4), [Fri 5, Sat 6], Sun 7 (5), Mon 8 (6), Tue 9 (7).
-    assert due_date(D(2026, 5, 25), holidays=public(2026)) == D(2026, 6, 9)
+    assert due_date(D(2026, 5, 25), closed=public(2026)) == D(2026, 6, 9)
 
 
 def test_national_day_on_a_wednesday_moves_a_thursday_request_by_one_day():
     # Received Thu 17 Sep 2026: [Fri 18, Sat 19], Sun 20 (1), Mon 21 (2), Tue 22 (3),
     # Wed 23 National Day, Thu 24 (4), [Fri, Sat], Sun 27 (5), Mon 28 (6), Tue 29 (7).
-    assert due_date(D(2026, 9, 17), holidays=public(2026)) == D(2026, 9, 29)
+    assert due_date(D(2026, 9, 17), closed=public(2026)) == D(2026, 9, 29)
 
 
 def test_a_request_received_on_31_december_counts_into_the_next_year():
     # Thu 31 Dec 2026, seven working days: Sun 3 Jan 2027 (1) to Thu 7 (5), Sun 10 (6),
     # Mon 11 (7); early January has no Saudi public holiday.
-    assert due_date(D(2026, 12, 31), holidays=public(2026, 2027)) == D(2027, 1, 11)
+    assert due_date(D(2026, 12, 31), closed=public(2026, 2027)) == D(2027, 1, 11)
     # With 30 working days waited (37 in all), five a week from Sun 3 Jan: day 35 is
     # Thu 18 Feb, day 36 Sun 21 Feb, day 37 would be Mon 22 Feb 2027, which is
     # Founding Day 2027, so the deadline is Tue 23 Feb: next year's holidays count.
-    assert due_date(D(2026, 12, 31), 30, holidays=public(2026)) == D(2027, 2, 22)
-    assert due_date(D(2026, 12, 31), 30, holidays=public(2026, 2027)) == D(2027, 2, 23)
+    assert due_date(D(2026, 12, 31), 30, closed=public(2026)) == D(2027, 2, 22)
+    assert due_date(D(2026, 12, 31), 30, closed=public(2026, 2027)) == D(2027, 2, 23)
 
 
 def test_29_february_2028_is_an_eid_day_and_counts_from_the_next_working_day():
@@ -128,14 +128,14 @@ def test_29_february_2028_is_an_eid_day_and_counts_from_the_next_working_day():
     # Sat 4], Sun 5 (2), Mon 6 (3), Tue 7 (4), Wed 8 (5), Thu 9 (6), Sun 12 Mar (7).
     holidays = public(2028)
     assert {D(2028, 2, 22), D(2028, 2, 29), D(2028, 3, 1)} <= holidays
-    assert due_date(D(2028, 2, 29), holidays=holidays) == D(2028, 3, 12)
+    assert due_date(D(2028, 2, 29), closed=holidays) == D(2028, 3, 12)
     # Without holidays: Wed 1 Mar (1), Thu 2 (2), Sun 5 (3) ... Thu 9 (7).
-    assert due_date(D(2028, 2, 29), holidays=()) == D(2028, 3, 9)
+    assert due_date(D(2028, 2, 29), closed=()) == D(2028, 3, 9)
     # The leap day is a day like any other in the count: from Thu 24 Feb 2028 without
     # holidays, Sun 27 (1), Mon 28 (2), Tue 29 (3), Wed 1 Mar (4), Thu 2 (5), Sun 5 (6),
     # Mon 6 Mar (7); with them, Sun 27 Feb to Wed 1 Mar are Eid: Thu 2 (1) .. Sun 12 (7).
-    assert due_date(D(2028, 2, 24), holidays=()) == D(2028, 3, 6)
-    assert due_date(D(2028, 2, 24), holidays=holidays) == D(2028, 3, 12)
+    assert due_date(D(2028, 2, 24), closed=()) == D(2028, 3, 6)
+    assert due_date(D(2028, 2, 24), closed=holidays) == D(2028, 3, 12)
 
 
 def test_a_thursday_evening_in_riyadh_is_received_on_thursday():
@@ -145,7 +145,7 @@ def test_a_thursday_evening_in_riyadh_is_received_on_thursday():
     assert riyadh_date(dt.datetime(2026, 9, 17, 20, 30)) == D(2026, 9, 17)
     assert riyadh_date(dt.datetime(2026, 9, 16, 21, 30)) == D(2026, 9, 17)
     assert riyadh_date(dt.datetime(2026, 9, 16, 20, 59)) == D(2026, 9, 16)
-    assert due_date(D(2026, 9, 16), holidays=public(2026)) == D(2026, 9, 28)
+    assert due_date(D(2026, 9, 16), closed=public(2026)) == D(2026, 9, 28)
 
 
 def test_waiting_days_over_eid_count_only_working_days():
@@ -157,9 +157,9 @@ def test_waiting_days_over_eid_count_only_working_days():
 
 # ------------------------------------------------------------------ days off from the database
 
-def test_days_off_cover_both_years_and_the_directorates_days(app):
-    Holiday.add(D(2027, 1, 5), "Directorate retreat")
-    off = days_off(D(2026, 12, 31))
+def test_closed_days_cover_both_years_and_the_days_off(app):
+    DayOff.add(D(2027, 1, 5), "Directorate retreat")
+    off = closed_days(D(2026, 12, 31))
     assert public(2026, 2027) <= off and D(2027, 1, 5) in off
     # Thu 31 Dec 2026 with Tue 5 Jan off: Sun 3 (1), Mon 4 (2), Wed 6 (3), Thu 7 (4),
     # Sun 10 (5), Mon 11 (6), Tue 12 (7).
@@ -294,7 +294,7 @@ def test_adding_a_day_off_moves_only_the_open_deadlines_that_span_it(runner, aro
     # spans: Mon 30 (1), Tue 1 (2), [Wed 2 off], Thu 3 (3) .. Tue 8 (6), Wed 9 Dec (7)
     assert state(around_extra)["spans"] == (D(2026, 12, 9), before["spans"][1] + 1)
     assert unmoved(around_extra) == {name: value for name, value in before.items() if name != "spans"}
-    assert Holiday.get(Holiday.day == EXTRA).name == "Extra"
+    assert DayOff.get(DayOff.day == EXTRA).name == "Extra"
 
 
 def test_renaming_a_day_off_moves_nothing(runner, around_extra):
@@ -303,7 +303,7 @@ def test_renaming_a_day_off_moves_nothing(runner, around_extra):
     result = flask(runner, "holidays", "add", EXTRA.isoformat(), "Extra day")
     assert result.exit_code == 0 and "0 deadline(s) moved" in result.output
     assert state(around_extra) == moved
-    assert [(h.day, h.name) for h in Holiday.select()] == [(EXTRA, "Extra day")]
+    assert [(h.day, h.name) for h in DayOff.select()] == [(EXTRA, "Extra day")]
 
 
 def test_a_day_off_on_a_weekend_or_a_public_holiday_moves_nothing(runner, around_extra):
@@ -322,7 +322,7 @@ def test_removing_the_day_off_moves_the_deadlines_back(runner, around_extra):
     assert "1 deadline(s) moved" in result.output
     assert state(around_extra)["spans"] == (D(2026, 12, 8), before["spans"][1] + 2)  # moved twice
     assert unmoved(around_extra) == {name: value for name, value in before.items() if name != "spans"}
-    assert Holiday.select().count() == 0
+    assert DayOff.select().count() == 0
 
 
 @pytest.mark.parametrize("day", ["2026-12-03", "2026-09-23"])  # never added; a public holiday
@@ -332,10 +332,10 @@ def test_removing_a_day_that_was_not_added_is_refused(runner, around_extra, day)
     result = flask(runner, "holidays", "remove", day)
     assert result.exit_code != 0
     assert f"{day} is not a day the directorate added" in result.output
-    assert state(around_extra) == before and Holiday.select().count() == 1
+    assert state(around_extra) == before and DayOff.select().count() == 1
 
 
-def test_holidays_list_shows_public_holidays_and_marks_the_directorates(runner):
+def test_holidays_list_shows_public_holidays_and_marks_the_days_off(runner):
     assert flask(runner, "holidays", "add", EXTRA.isoformat(), "Extra").exit_code == 0
     assert flask(runner, "holidays", "add", "2027-01-05", "Next year").exit_code == 0
     result = flask(runner, "holidays", "list", "--year", "2026")
@@ -346,8 +346,8 @@ def test_holidays_list_shows_public_holidays_and_marks_the_directorates(runner):
     assert "2026-03-24  Tue  Eid al-Fitr Holiday (observed)" in lines
     assert "2026-05-27  Wed  Eid al-Adha Holiday" in lines
     assert "2026-09-23  Wed  National Day Holiday" in lines
-    assert lines[-1] == "2026-12-02  Wed  Extra  (directorate)"
-    assert [line for line in lines if "(directorate)" in line] == [lines[-1]]  # not next year's
+    assert lines[-1] == "2026-12-02  Wed  Extra  (day off)"
+    assert [line for line in lines if "(day off)" in line] == [lines[-1]]  # not next year's
     assert len(lines) == len(public_holidays(2026)) + 1
     assert [line[:10] for line in lines] == sorted(line[:10] for line in lines)
 
@@ -360,10 +360,10 @@ def test_holidays_list_defaults_to_the_year_in_riyadh(runner, time_machine):
     assert "2027-02-22  Mon  Founding Day Holiday" in lines
 
 
-def test_holiday_list_of_a_year_holds_only_that_year(app):
-    Holiday.add(D(2025, 12, 31), "Old")
-    Holiday.add(D(2027, 1, 1), "New")
-    assert {day.year for day, _, _ in holiday_list(2026)} == {2026}
+def test_closed_days_of_a_year_are_only_that_years(app):
+    DayOff.add(D(2025, 12, 31), "Old")
+    DayOff.add(D(2027, 1, 1), "New")
+    assert {day.year for day, _, _ in closed_days_in(2026)} == {2026}
 
 
 # ------------------------------------------------------------------ few statements

@@ -11,8 +11,8 @@ from models import Person, RecoveryCode, User, db
 from tests.factories import (
     PASSWORD,
     code_in,
-    id_number,
     last_sms,
+    make_id_number,
     registry_entry,
     second_factor_code,
     sign_in_client,
@@ -143,7 +143,7 @@ def test_arabic_indic_and_persian_digits_are_read_as_ascii(app, people, request,
         right = {identity_number: NORA, figures_period: "2026-11-01"}.get(scenario)
         right = right or request.getfixturevalue("service_request").number
         if scenario is person_number:
-            right = id_number(2, 11111111)  # Yusuf, linked to amal
+            right = make_id_number(2, 11111111)  # Yusuf, linked to amal
         response = run(scenario, app, typed(right, digits), request)[1]
     assert response.status_code in (200, 303), (walked, response.status_code)
     if response.status_code == 200:

@@ -7,7 +7,7 @@ import pytest
 
 from models import UNDER_REVIEW, ServiceRequest, db
 from tests.conftest import make_app, need_playwright, serve, sign_in
-from tests.factories import make_resident, submit_request
+from tests.factories import make_amal, submit_request
 from tests.test_e2e import stop_the_clock
 
 playwright_api = need_playwright()
@@ -25,7 +25,7 @@ def live_default(tmp_path):
 @pytest.fixture
 def open_panel(browser, live_default):
     """A resident's request page, open on the paused fake clock."""
-    resident = make_resident([("أمل سعد", None, "SA")])
+    resident = make_amal([("أمل سعد", None, "SA")])
     number = submit_request(resident, person_name="أمل سعد").number
     page = browser.new_context(locale="ar-SA").new_page()
     sign_in(page, live_default)

@@ -1,12 +1,12 @@
 """In Chromium, in Arabic: sign-up with the code sent to the registry's mobile,
 sign-in, sign-out, and a forgotten password, as a resident would walk them."""
 from tests.conftest import need_playwright
-from tests.factories import code_in, id_number, last_sms, registry_entry
+from tests.factories import code_in, last_sms, make_id_number, registry_entry
 
 playwright_api = need_playwright()
 expect = playwright_api.expect
 
-NUMBER = id_number(1, 77700001)
+NUMBER = make_id_number(1, 77700001)
 MOBILE = "+966551110034"
 PASSWORD = "كلمة سر طويلة للتجربة"
 NEW_PASSWORD = "another long phrase 2026"

@@ -6,7 +6,7 @@ import pytest
 
 from models import ACCEPTED, UNDER_REVIEW, Person, ServiceRequest, db
 from tests.conftest import need_playwright, screenshot, sign_in
-from tests.factories import id_number, make_user, minimal_pdf, person_of, submit_request
+from tests.factories import make_id_number, make_user, minimal_pdf, person_of, submit_request
 from tests.pdf_text import page_texts
 
 playwright_api = need_playwright()
@@ -128,7 +128,7 @@ def test_without_javascript_the_service_first_then_an_eligible_person_then_a_rec
 @pytest.mark.parametrize("locale, lang", LOCALES)
 def test_a_new_account_alone_in_the_registry_sees_why(browser, live, locale, lang):
     with db.connection_context():
-        user = make_user("solo", id_number(1, 55500001), full_name="سالم وحيد")
+        user = make_user("solo", make_id_number(1, 55500001), full_name="سالم وحيد")
         Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="سالم وحيد",
                       nationality="SA")
     page = browser.new_context(locale=locale).new_page()

@@ -8,7 +8,7 @@ from peewee import IntegrityError, PostgresqlDatabase, SqliteDatabase
 from app import create_app
 from models import Draft, db
 from tests.conftest import make_app
-from tests.factories import PASSWORD, TEST_SECRET_KEY, make_resident
+from tests.factories import TEST_SECRET_KEY, make_amal, sign_in_client
 
 
 def test_config_from_test_mapping(tmp_path):
@@ -66,8 +66,8 @@ def test_safe_headers_on_every_page(client):
     assert "no-store" in response.headers["Cache-Control"]
 
 
-def test_session_cookie_is_http_only_and_same_site(client, auth, resident):
-    response = auth.login()
+def test_session_cookie_is_http_only_and_same_site(client, resident):
+    response = sign_in_client(client)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -98,8 +98,8 @@ def test_htmx_is_served_from_the_pinned_package(client):
     assert b"4.0.1" in brotli.decompress(response.data)
 
 
-def test_large_html_is_compressed(client, auth, resident):
-    auth.login()
+def test_large_html_is_compressed(client, resident):
+    sign_in_client(client)
     response = client.get("/requests/new", headers={"Accept-Encoding": "br"})
     assert response.headers.get("Content-Encoding") == "br"
 
@@ -156,9 +156,9 @@ def test_a_database_that_is_gone_answers_503_in_the_visitors_language(tmp_path):
     folder.mkdir()
     app = make_app(f"sqlite:///{folder / 'tawasul.sqlite'}")
     with db.connection_context():
-        make_resident([("Amal Saad", None, "SA")])
+        make_amal([("Amal Saad", None, "SA")])
     signed_in = app.test_client()
-    assert signed_in.post("/auth/login", data={"username": "amal", "password": PASSWORD}).status_code == 303
+    assert sign_in_client(signed_in).status_code == 303
     assert signed_in.get("/requests/").status_code == 200
     shutil.rmtree(folder)  # the database file, its WAL and the folder: nothing to open any more
     db.obj.close_all()  # and no pooled connection still holding the deleted file open

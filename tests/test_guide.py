@@ -8,7 +8,7 @@ from markupsafe import escape
 
 from models import ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, Draft, Person, Service, db
 from models.catalogue_data import SERVICE_CATALOGUE, SERVICE_GUIDE
-from tests.factories import id_number, make_user, minimal_pdf, person_of
+from tests.factories import make_id_number, make_user, minimal_pdf, person_of, sign_in_client
 
 EN = {"Accept-Language": "en"}
 AR = {"Accept-Language": "ar"}
@@ -85,12 +85,12 @@ def test_the_form_links_each_service_to_its_page_and_explains_the_persons(signed
 
 def test_an_account_alone_in_the_registry_is_told_why(client, app):
     with db.connection_context():
-        user = make_user("solo", id_number(1, 55500001), full_name="Solo")
+        user = make_user("solo", make_id_number(1, 55500001), full_name="Solo")
         Person.create(sponsor_id_number=user.id_number, id_number=user.id_number, name="Solo", nationality="SA")
-    client.post("/auth/login", data={"username": "solo", "password": "correct-horse-42"})
+    sign_in_client(client, "solo")
     html = client.get("/requests/new", headers=EN).get_data(as_text=True)
     assert "The registry links nobody else to your identity number yet" in html
-    assert id_number(1, 55500001) in html
+    assert make_id_number(1, 55500001) in html
 
 
 # ------------------------------------------------------------------ eligibility
@@ -172,8 +172,8 @@ def test_a_receipt_for_a_wrong_number_is_404(signed_in, service_request, number)
     assert signed_in.get(f"/requests/{number}/receipt").status_code == 404
 
 
-def test_someone_elses_receipt_is_404(client, auth, service_request, other_resident):
-    auth.login("badr")
+def test_someone_elses_receipt_is_404(client, service_request, other_resident):
+    sign_in_client(client, "badr")
     assert client.get(f"/requests/{service_request.number}/receipt").status_code == 404
 
 

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from models import luhn_digit
-from tests.factories import submit_request
+from tests.factories import sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -58,8 +58,8 @@ def test_healthz_answers_when_the_database_does(client):
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
-def test_start_page_for_visitors_and_redirect_for_residents(client, auth, resident):
+def test_start_page_for_visitors_and_redirect_for_residents(client, resident):
     page = client.get("/", headers=EN).get_data(as_text=True)
     assert "Sign in" in page and "seven working days" in page
-    auth.login()
+    sign_in_client(client)
     assert client.get("/").headers["Location"] == "/requests/"

@@ -6,6 +6,8 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from tests.factories import sign_in_client
+
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
 
@@ -72,8 +74,8 @@ def test_compiled_arabic_plurals_pick_the_right_form(count, form):
     assert entry.string[1] != entry.string[2] != entry.string[3]  # singular, dual, plural differ
 
 
-def test_status_labels_and_model_messages_are_translated(client, auth, resident, service_request):
-    auth.login()
+def test_status_labels_and_model_messages_are_translated(client, resident, service_request):
+    sign_in_client(client)
     arabic = {m.id: m.string for m in catalog("ar") if m.id}
     page = client.get(f"/requests/{service_request.number}").get_data(as_text=True)
     assert arabic["Received"] in page and arabic["Request sent"] in page
@@ -82,8 +84,8 @@ def test_status_labels_and_model_messages_are_translated(client, auth, resident,
     assert message.replace("%(length)d", "9").replace("%(count)d", "2") in page
 
 
-def test_dates_are_shown_in_both_calendars(client, auth, resident, service_request):
-    auth.login()
+def test_dates_are_shown_in_both_calendars(client, resident, service_request):
+    sign_in_client(client)
     page = client.get(f"/requests/{service_request.number}/confirmation").get_data(as_text=True)
     assert "هـ" in page
     english = client.get(f"/requests/{service_request.number}/confirmation",

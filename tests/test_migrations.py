@@ -30,11 +30,11 @@ from app import create_app, open_database
 from models import (
     AlreadyRated,
     Audit,
+    DayOff,
     Document,
     Draft,
     DraftFile,
     Event,
-    Holiday,
     Rating,
     ServiceRequest,
     User,
@@ -44,7 +44,7 @@ from models import (
 from models.catalogue_data import SERVICE_CATALOGUE
 from models.schema import HISTORY_TABLE, runner, status
 from tests.conftest import PG_URL
-from tests.factories import PASSWORD, TEST_SECRET_KEY, id_number, minimal_pdf, sign_in_client
+from tests.factories import PASSWORD, TEST_SECRET_KEY, make_id_number, minimal_pdf, sign_in_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings", "0005_open_by_person",
@@ -54,7 +54,7 @@ OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest"
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py
 
 PASSWORD_HASH = generate_password_hash(PASSWORD)  # once: hashing is slow on purpose
-AMAL_ID, YUSUF_ID = id_number(1, 12345678), id_number(2, 11111111)
+AMAL_ID, YUSUF_ID = make_id_number(1, 12345678), make_id_number(2, 11111111)
 PDF = minimal_pdf("Passport copy")
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGA"
                        "WjR9awAAAABJRU5ErkJggg==")  # one pixel: bytes far from ASCII
@@ -405,7 +405,7 @@ def test_current_models_read_the_old_timelines_documents_drafts_and_holidays(upg
         assert [d.name for d in Document.listing(review)] == ["passport.pdf", "contract.png"]
         amal = User.get(User.username == "amal")
         assert [(d.token, d.service.code) for d in Draft.open_for(amal)] == [("draft-token-amal-1", "passport")]
-        assert {str(day) for day in Holiday.days()} == {"2026-11-19"}
+        assert {str(day) for day in DayOff.days()} == {"2026-11-19"}
 
 
 def sign_in(client, username):

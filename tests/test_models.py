@@ -90,8 +90,8 @@ def test_seven_working_days_skip_friday_and_saturday(start, due):
     assert add_working_days(start, 7) == due
 
 
-def test_working_days_skip_holidays():
-    assert add_working_days(dt.date(2026, 11, 22), 7, holidays={dt.date(2026, 11, 24)}) == dt.date(2026, 12, 2)
+def test_working_days_skip_closed_days():
+    assert add_working_days(dt.date(2026, 11, 22), 7, closed_days={dt.date(2026, 11, 24)}) == dt.date(2026, 12, 2)
 
 
 def test_submit_stores_documents_and_first_event_and_removes_the_draft(resident):

@@ -7,7 +7,6 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pyotp
 import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -16,7 +15,7 @@ from app import create_app
 from cli.notices import deliver_due, gateway_from
 from models import ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, ActionRefused, Event, Notice, ServiceRequest, User, db
 from models.notices import DELIVERED, FAILED, PENDING
-from tests.factories import PASSWORD, TEST_SECRET_KEY, make_user
+from tests.factories import TEST_SECRET_KEY, make_user, sign_in_client
 
 MOBILE = "+966501234567"
 PUBLIC_URL = "https://tawasul.example"
@@ -186,11 +185,8 @@ def test_set_status_from_the_command_line_queues_the_sms(app, mobile_resident, s
 
 def staff_client(app, username="noura"):
     """Signed in as staff: the password, then a code from the account's TOTP app."""
-    secret = pyotp.random_base32()
-    User.update(totp_secret=secret).where(User.username == username).execute()
     client = app.test_client()
-    assert client.post("/auth/login", data={"username": username, "password": PASSWORD}).status_code == 303
-    assert client.post("/auth/login/code", data={"code": pyotp.TOTP(secret).now()}).status_code == 303
+    assert sign_in_client(client, username).status_code == 303
     return client
 
 

@@ -88,10 +88,10 @@ def test_reading_the_sign_in_page_is_not_limited(limited):
 
 
 def test_successful_sign_ins_do_not_use_up_the_limit(tmp_path):
-    from tests.factories import make_resident
+    from tests.factories import make_amal
     app = make_app(f"sqlite:///{tmp_path / 'ok.sqlite'}", RATELIMIT_ENABLED=True,
                    RATELIMIT_LOGIN="2 per minute", RATELIMIT_STORAGE_URI="memory://")
-    make_resident([("Amal Saad", None, "SA")])
+    make_amal([("Amal Saad", None, "SA")])
     client = app.test_client()
     for _ in range(4):
         assert client.post("/auth/login", data={"username": "amal", "password": PASSWORD}).status_code == 303

@@ -23,12 +23,11 @@ from models import (
     upgrade,
     utcnow,
 )
-from tests.factories import PASSWORD, id_number, minimal_pdf
+from tests.factories import CSRF_TOKEN, make_id_number, minimal_pdf, sign_in_client
 from tests.test_after_decision import as_user, decide
 from web.rendered import RenderedCache
 
 EN = {"Accept-Language": "en"}
-TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
 @pytest.fixture
@@ -120,15 +119,14 @@ def test_each_session_gets_its_own_token_in_a_page_rendered_once(app, service_re
     decide(service_request, REJECTED, "The passport copy is unreadable.")
     phone, laptop = app.test_client(), app.test_client()
     for client in (phone, laptop):
-        token = TOKEN.search(client.get("/auth/login").text).group(1)
-        client.post("/auth/login", data={"username": "amal", "password": PASSWORD, "csrf_token": token})
+        sign_in_client(client)
     phone_page, page_rendered = view(phone, service_request, rendered)
     assert page_rendered
     laptop_page, page_rendered = view(laptop, service_request, rendered)
     assert not page_rendered
-    phone_tokens, laptop_tokens = set(TOKEN.findall(phone_page)), set(TOKEN.findall(laptop_page))
+    phone_tokens, laptop_tokens = set(CSRF_TOKEN.findall(phone_page)), set(CSRF_TOKEN.findall(laptop_page))
     assert len(phone_tokens) == len(laptop_tokens) == 1 and phone_tokens != laptop_tokens
-    again = re.search(r'action="/requests/\d+/again".*?' + TOKEN.pattern, laptop_page, re.S).group(1)
+    again = re.search(r'action="/requests/\d+/again".*?' + CSRF_TOKEN.pattern, laptop_page, re.S).group(1)
     assert laptop.post(f"/requests/{service_request.number}/again", data={"csrf_token": again}).status_code == 303
 
 
@@ -225,8 +223,8 @@ def in_db(change):
 # Each is something the page shows, changed the way the app or the registry changes it.
 INPUTS = [
     ("the registry's name for the person", None, in_db(lambda r: registry(r, name="Amal Saad Alharbi"))),
-    ("the registry's identity number", None, in_db(lambda r: registry(r, id_number=id_number(1, 55500001)))),
-    ("the registry's identity type", None, in_db(lambda r: registry(r, id_number=id_number(2, 55500002)))),
+    ("the registry's identity number", None, in_db(lambda r: registry(r, id_number=make_id_number(1, 55500001)))),
+    ("the registry's identity type", None, in_db(lambda r: registry(r, id_number=make_id_number(2, 55500002)))),
     ("the registry's nationality", None, in_db(lambda r: registry(r, nationality="YE"))),
     ("a release's service name", older_service_name, in_db(release)),
     ("the status", None, in_db(lambda r: status(r, UNDER_REVIEW))),

@@ -15,11 +15,11 @@ from models import (
     Event,
     ServiceRequest,
     add_working_days,
-    days_off,
+    closed_days,
     riyadh_date,
 )
 from tests.conftest import HX
-from tests.factories import PASSWORD, minimal_pdf, person_of, submit_request
+from tests.factories import minimal_pdf, person_of, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 DESCRIPTION = "My passport expires next month and I travel for treatment; please renew it."
@@ -66,7 +66,7 @@ def test_the_whole_flow_gives_a_request_number_and_a_due_date(signed_in, residen
     page = signed_in.get(response.headers["Location"], headers=EN).get_data(as_text=True)
     assert created.number in page and "What happens next" in page
     received = riyadh_date(created.submitted_at)
-    assert created.due_on == add_working_days(received, 7, days_off(received))
+    assert created.due_on == add_working_days(received, 7, closed_days(received))
     assert created.due_on.strftime("%-d") in page
     document = Document.get()
     assert (document.name, document.content_type, document.size) == ("passport.pdf", "application/pdf",
@@ -83,12 +83,12 @@ def test_confirming_twice_creates_one_request(signed_in, resident):
     assert ServiceRequest.select().count() == 1 and Document.select().count() == 1
 
 
-def test_another_accounts_draft_cannot_be_confirmed(client, auth, resident, other_resident):
-    auth.login()
+def test_another_accounts_draft_cannot_be_confirmed(client, resident, other_resident):
+    sign_in_client(client)
     post_new(client, form(resident))
     token = Draft.get().token
-    auth.logout()
-    auth.login("badr")
+    client.post("/auth/logout")
+    sign_in_client(client, "badr")
     response = client.post("/requests/new/confirm", data={"draft": token})
     assert response.status_code == 303 and "/requests/new" in response.headers["Location"]
     assert ServiceRequest.select().count() == 0
@@ -165,6 +165,22 @@ def test_a_text_field_no_page_sends_is_a_400_not_the_documents_page(signed_in, r
     response = post_new(signed_in, form(resident, description="x" * 600_000))
     assert response.status_code == 400 and "Something in this request was not right" in response.text
     assert "What you sent is too large" not in response.text and Draft.select().count() == 0
+def test_the_limits_shown_are_the_configured_ones(app, signed_in, resident):
+    """The hint, the browser's size check, the refusal and the too-large page all
+    say the configured limits, in the reader's language."""
+    app.config.update(MAX_DOCUMENT_BYTES=2 * 1024 * 1024, MAX_DOCUMENTS=3)
+    for path in ("/requests/new", "/services/passport"):
+        page = signed_in.get(path, headers=EN).get_data(as_text=True)
+        assert "PDF, JPEG or PNG; at most 3 files of 2 MB each." in page and "5 MB" not in page
+    assert "This file is larger than 2 MB" in signed_in.get("/requests/new", headers=EN).get_data(as_text=True)
+    arabic = signed_in.get("/requests/new", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "بحد أقصى 3 ملفات، لا يتجاوز حجم كل منها 2 ميغابايت" in arabic
+    big = post_new(signed_in, form(resident, files=(("big.pdf", b"%PDF-" + b"0" * (2 * 1024 * 1024)),)))
+    assert big.status_code == 422 and "“big.pdf” is larger than 2 MB" in big.get_data(as_text=True)
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    too_large = post_new(signed_in, form(resident, files=(("a.pdf", b"%PDF-" + b"0" * 4096),)))
+    assert too_large.status_code == 413
+    assert "Each document may be at most 2 MB, and at most 3 documents in all." in too_large.get_data(as_text=True)
 
 
 def test_uploaded_files_survive_a_failed_check(signed_in, resident):
@@ -190,13 +206,13 @@ def test_a_change_link_keeps_everything_and_files_can_be_removed(signed_in, resi
     assert [f.name for f in Draft.get().files()] == ["b.png"] and Draft.get().service.code == "dependents"
 
 
-def test_my_requests_lists_only_mine_newest_first(client, auth, resident, other_resident):
+def test_my_requests_lists_only_mine_newest_first(client, resident, other_resident):
     older = submit_request(resident)
     newer = submit_request(resident, person_name="Yusuf Yemeni", service="iqama_renewal")
     theirs = submit_request(other_resident, person_name="Badr Ali")
     ServiceRequest.update(submitted_at=older.submitted_at - dt.timedelta(days=365)).where(
         ServiceRequest.id == older.id).execute()
-    auth.login()
+    sign_in_client(client)
     page = client.get("/requests/").get_data(as_text=True)
     assert page.index(newer.number) < page.index(older.number)
     assert theirs.number not in page
@@ -220,19 +236,19 @@ def test_document_download_is_an_attachment_with_the_right_bytes(signed_in, serv
 
 
 @pytest.mark.parametrize("path", ["", "/status", "/confirmation", "/documents/{doc}"])
-def test_another_persons_request_is_not_found(client, auth, service_request, other_resident, path):
+def test_another_persons_request_is_not_found(client, service_request, other_resident, path):
     document = Document.get(Document.request == service_request)
-    auth.login("badr")
+    sign_in_client(client, "badr")
     url = f"/requests/{service_request.number}" + path.format(doc=document.id)
     assert client.get(url).status_code == 404
     assert client.get(url, headers=HX).status_code == 404
 
 
-def test_a_document_of_another_request_is_not_found(client, auth, resident, other_resident):
+def test_a_document_of_another_request_is_not_found(client, resident, other_resident):
     mine = submit_request(resident)
     theirs = submit_request(other_resident, person_name="Badr Ali")
     their_doc = Document.get(Document.request == theirs)
-    auth.login()
+    sign_in_client(client)
     assert client.get(f"/requests/{mine.number}/documents/{their_doc.id}").status_code == 404
 
 
@@ -361,7 +377,7 @@ def test_only_the_owner_can_delete_a_draft(app, signed_in, resident, other_resid
     post_new(signed_in, form(resident))
     token = Draft.get().token
     badr = app.test_client()
-    badr.post("/auth/login", data={"username": "badr", "password": PASSWORD})
+    sign_in_client(badr, "badr")
     assert badr.get(f"/requests/drafts/{token}/delete").status_code == 404
     assert badr.post(f"/requests/drafts/{token}/delete").status_code == 404
     assert Draft.select().count() == 1

@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from app import ConfigurationError, create_app
 from models import WebSession, db, utcnow
 from tests.conftest import HX, REDIS_URL, make_app, need_service
-from tests.factories import TEST_SECRET_KEY, make_resident, make_user, sign_in_client
+from tests.factories import TEST_SECRET_KEY, make_amal, make_user, sign_in_client
 from web.sessions import TOKEN, end_sessions_of
 
 COOKIE = "session"
@@ -35,7 +35,7 @@ def store_app(request, app):
 
 @pytest.fixture
 def amal(app):
-    return make_resident([("Amal Saad", None, "SA")])
+    return make_amal([("Amal Saad", None, "SA")])
 
 
 def cookie_of(client):

@@ -1,5 +1,4 @@
 import datetime as dt
-import re
 import threading
 
 import pytest
@@ -24,7 +23,7 @@ from models import (
     utcnow,
 )
 from tests.conftest import HX
-from tests.factories import PASSWORD, minimal_pdf, second_factor_code, sign_in_client, submit_request
+from tests.factories import csrf_token, minimal_pdf, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -171,6 +170,18 @@ def test_queue_pages_by_keyset(app, officer, queue_data, monkeypatch):
 
 
 WHOLE_QUEUE = [0, 2, 3, 1]  # queue_data's open requests by deadline
+def test_the_queues_poll_and_next_page_keep_only_its_filters(app, officer, queue_data, monkeypatch):
+    """Both addresses come from url_for with the form's fields; an argument of
+    url_for's own (endpoint, _external) in the address was a 500 on a long queue."""
+    import blueprints.staff.routes as routes
+    monkeypatch.setattr(routes, "PAGE_SIZE", 3)
+    response = as_user(app, "noura").get("/staff/?unassigned=y&endpoint=x&_external=1&utm=z")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    poll = html.split('id="queue" data-poll hx-get="')[1].split('"')[0]
+    link = html.split('<a href="/staff/?')[-1].split('"')[0].replace("&amp;", "&")
+    assert poll == "/staff/?unassigned=y"
+    assert link.startswith("unassigned=y&after=") and "endpoint" not in link and "utm" not in link
 
 
 def test_queue_bad_filter_values_are_ignored(app, officer, queue_data):
@@ -390,10 +401,10 @@ def test_the_audit_trail_is_append_only_and_for_supervisors(app, officer, superv
                                                           headers=EN).get_data(as_text=True)
 
 
-def test_a_holiday_moves_open_deadlines(app, quiet_weeks, runner, service_request):
+def test_a_day_off_moves_open_deadlines(app, quiet_weeks, runner, service_request):
     due = service_request.due_on
-    holiday = add_working_days(service_request.submitted_on, 2)
-    result = runner.invoke(args=["holidays", "add", holiday.isoformat(), "National Day"])
+    day_off = add_working_days(service_request.submitted_on, 2)
+    result = runner.invoke(args=["holidays", "add", day_off.isoformat(), "Training day"])
     assert result.exit_code == 0 and "1 deadline(s) moved" in result.output
     moved = reload(service_request)
     assert moved.due_on == add_working_days(due, 1) and moved.version == service_request.version + 1
@@ -403,18 +414,12 @@ def test_a_holiday_moves_open_deadlines(app, quiet_weeks, runner, service_reques
 def test_staff_actions_need_the_csrf_token(app, officer, service_request):
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
-    token = form_token(client, "/auth/login")
-    client.post("/auth/login", data={"username": "noura", "password": PASSWORD, "csrf_token": token})
-    client.post("/auth/login/code", data={"code": second_factor_code("noura", app), "csrf_token": token})
+    token = csrf_token(client, "/auth/login")
+    sign_in_client(client, "noura")
     assert post(client, service_request.number, "claim", csrf_token=token).status_code == 400  # a new session
-    token = form_token(client, f"/staff/requests/{service_request.number}")
+    token = csrf_token(client, f"/staff/requests/{service_request.number}")
     assert post(client, service_request.number, "claim").status_code == 400
     assert post(client, service_request.number, "claim", csrf_token=token).status_code == 303
-
-
-def form_token(client, path):
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 
 
 def test_only_the_residents_answer_ends_a_return(app, officer, service_request):

@@ -2,16 +2,32 @@
 A database (or session store) that does not answer is a 503 with Retry-After, not a 500."""
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from peewee import InterfaceError, OperationalError
 
 from web.extensions import login_manager
+from web.formatting import format_filesize
 from web.sessions import StoreUnavailable
 from web.views import is_htmx_fragment_request, is_local_path
 
 # peewee raises these for its drivers' errors too (sqlite3's, psycopg2's): a server
 # that cannot be reached, a connection lost, a database file that cannot be opened.
 UNAVAILABLE = (OperationalError, InterfaceError, StoreUnavailable)
+
+
+def too_large_message():
+    """The limits on documents, from the configuration."""
+    config = current_app.config
+    return ngettext("Each document may be at most %(size)s, and at most %(num)d document in all. Nothing was "
+                    "sent: go back, choose smaller files (a photo at lower quality, or a PDF of fewer pages) "
+                    "and try again.",
+                    "Each document may be at most %(size)s, and at most %(num)d documents in all. Nothing was "
+                    "sent: go back, choose smaller files (a photo at lower quality, or a PDF of fewer pages) "
+                    "and try again.",
+                    config["MAX_DOCUMENTS"], size=format_filesize(config["MAX_DOCUMENT_BYTES"]))
+
+
 RETRY_AFTER_SECONDS = 5
 
 MESSAGES = {
@@ -22,9 +38,7 @@ MESSAGES = {
     404: (_l("Not found"),
           _l("There is nothing at this address in your account. Check the number or go back to your requests.")),
     405: (_l("This action is not possible here"), _l("Go back and use the buttons on the page.")),
-    413: (_l("What you sent is too large"),
-          _l("Each document may be at most 5 MB, and at most 5 documents in all. Nothing was sent: "
-             "go back, choose smaller files (a photo at lower quality, or a PDF of fewer pages) and try again.")),
+    413: (_l("What you sent is too large"), too_large_message),  # its limits are the configuration's
     422: (_l("Please check what you entered"), _l("Go back and correct the form.")),
     429: (_l("Too many attempts"),
           _l("Please wait a minute before trying again.")),
@@ -49,7 +63,7 @@ def handle(error):
         return handle_unavailable(error.original_exception)  # raised outside a view
     code = getattr(error, "code", 500) or 500
     title, message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
-    return error_page(code, title, message)
+    return error_page(code, title, message() if callable(message) else message)
 
 
 def handle_too_large(error):

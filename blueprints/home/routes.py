@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.home.forms import InquiryForm
-from models import Service, ServiceRequest, db
+from models import Service, ServiceRequest, check_database
 from web.formatting import eligibility_rule
 
 bp = Blueprint("home", __name__, template_folder="../../templates")
@@ -49,5 +49,5 @@ def inquiry():
 
 @bp.route("/healthz")
 def healthz():
-    db.execute_sql("SELECT 1")
+    check_database()
     return {"status": "ok"}

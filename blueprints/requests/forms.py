@@ -23,7 +23,7 @@ from models import (
     sniff,
 )
 from web.fields import DigitsField
-from web.formatting import eligibility_rule, nationality_name
+from web.formatting import eligibility_rule, format_filesize, nationality_name
 from web.views import MAX_ID
 
 
@@ -39,7 +39,8 @@ def read_uploads(uploads):
         data = upload.read(max_bytes + 1)
         kind = sniff(data)
         if len(data) > max_bytes:
-            problems.append(_("“%(name)s” is larger than 5 MB: choose a smaller file.", name=name))
+            problems.append(_("“%(name)s” is larger than %(size)s: choose a smaller file.",
+                              name=name, size=format_filesize(max_bytes)))
         elif not data:
             problems.append(_("“%(name)s” is empty.", name=name))
         elif kind is None:

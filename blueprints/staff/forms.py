@@ -2,6 +2,7 @@ import datetime as dt
 import re
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
@@ -76,7 +77,12 @@ class DecisionForm(FlaskForm):
         Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX))])
 
     def setup(self, service):
+        """The service's ready-made reasons, grouped by the decision they go with."""
         self.reasons = {r.id: r for r in Reason.for_service(service)}
+        locale = get_locale()
+        self.reason_choice.choices = {None: [(0, _("None"))]} | {
+            group: [(r.id, r.text(locale)) for r in self.reasons.values() if r.kind == kind]
+            for kind, group in (("accept", _("Accept")), ("reject", _("Reject")))}
         return self
 
     def chosen_reason(self):

@@ -74,7 +74,8 @@ def queue():
     if shown_version_is(version):
         return unchanged()
     return render("staff/queue.html", "staff/_queue.html", 200 if valid else 422, form=form, rows=rows,
-                  today=today, next_url=next_url(next_after), version=version)
+                  today=today, poll_url=queue_url(form),
+                  next_url=next_after and queue_url(form, after=next_after), version=version)
 
 
 def queue_version(rows, today, next_after):
@@ -83,12 +84,11 @@ def queue_version(rows, today, next_after):
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def next_url(next_after):
-    if not next_after:
-        return None
-    args = request.args.to_dict()
-    args["after"] = next_after
-    return url_for("staff.queue", **args)
+def queue_url(form, **change):
+    """The queue's address with this page's filters (the form's fields only, so no
+    other query argument reaches url_for) and `change`."""
+    args = {name: value for name, value in request.args.items() if name in form}
+    return url_for("staff.queue", **(args | change))
 
 
 # ------------------------------------------------------------------ one request
@@ -123,8 +123,7 @@ def actions_key(service_request):
 def state_version(service_request):
     """Changes with anything the officer's page shows that others can change: the
     resident-visible version, the holder, and the timeline (claims, notes)."""
-    last_event = (Event.select(Event.id).where(Event.request == service_request)
-                  .order_by(Event.id.desc()).limit(1).scalar())
+    last_event = Event.last_id(service_request)
     return (f"{service_request.version}-{actions_key(service_request)}-{last_event or 0}-"
             f"{get_locale().language}-{riyadh_today().isoformat()}")
 
