@@ -7,7 +7,7 @@ import secrets
 
 from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, TextField
 
-from models.base import BaseModel, StoredFile, db
+from models.base import BaseModel, StoredFile, write_transaction
 from models.catalogue import Service
 from models.clock import utcnow
 from models.users import Person, User
@@ -66,7 +66,7 @@ class Draft(BaseModel):
         """Keep what was typed and the accepted files (name, content type, bytes), in
         one transaction, even when something else on the form is wrong. Returns the
         names of the files left out because the draft already holds `max_files`."""
-        with db.atomic():
+        with write_transaction():
             if self.id is None and Draft.limit_reached(self.owner):
                 raise TooManyDrafts()
             self.service = service
@@ -109,7 +109,7 @@ class Draft(BaseModel):
         return DraftFile.create(draft=self, **StoredFile.values(name, content_type, data))
 
     def delete_with_files(self):
-        with db.atomic():
+        with write_transaction():
             DraftFile.delete().where(DraftFile.draft == self).execute()
             self.delete_instance()
 
@@ -117,7 +117,7 @@ class Draft(BaseModel):
     def purge_older_than(cls, days):
         cutoff = utcnow() - dt.timedelta(days=days)
         stale = cls.select(cls.id).where(cls.updated_at < cutoff)
-        with db.atomic():
+        with write_transaction():
             DraftFile.delete().where(DraftFile.draft.in_(stale)).execute()
             return cls.delete().where(cls.updated_at < cutoff).execute()
 

@@ -21,7 +21,7 @@ from peewee import (
 )
 
 from models.audit import Audit
-from models.base import BaseModel, Prepared, StoredFile, db, slot, write_transaction
+from models.base import BaseModel, Prepared, StoredFile, slot, write_transaction
 from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
 from models.deadlines import Holiday, days_off, due_date, look_ahead_end
@@ -287,7 +287,7 @@ class ServiceRequest(BaseModel):
         """A new draft for a rejected request's owner, with its service, person and
         description filled in; the documents are chosen again (they may be what the
         reason asked to change). TooManyDrafts when the owner keeps the most already."""
-        with db.atomic():
+        with write_transaction():
             if Draft.limit_reached(self.owner_id):
                 raise TooManyDrafts()
             return Draft.create(owner=self.owner_id, service=self.service_id, person=self.person_id,
@@ -347,16 +347,16 @@ class ServiceRequest(BaseModel):
     def reschedule_open(cls):
         """Recompute the deadline of every undecided request after the calendar
         changed. A deadline depends only on (submitted_on, waiting_days), so there is
-        one UPDATE per distinct pair, not one per request."""
-        pairs = (cls.select(cls.submitted_on, cls.waiting_days).where(cls.decided_at.is_null())
-                 .distinct().tuples())
-        pairs = list(pairs)
-        if not pairs:
-            return 0
-        days, waits = zip(*pairs, strict=True)
-        holidays = days_off(min(days), look_ahead_end(max(days), max(waits)))
-        changed = 0
+        one UPDATE per distinct pair, not one per request. The pairs are read in
+        the same transaction, so a request answered meanwhile is not missed."""
         with write_transaction():
+            pairs = list(cls.select(cls.submitted_on, cls.waiting_days).where(cls.decided_at.is_null())
+                         .distinct().tuples())
+            if not pairs:
+                return 0
+            days, waits = zip(*pairs, strict=True)
+            holidays = days_off(min(days), look_ahead_end(max(days), max(waits)))
+            changed = 0
             for submitted_on, waiting_days in pairs:
                 due = due_date(submitted_on, waiting_days, holidays)
                 changed += cls.update(due_on=due, version=cls.version + 1).where(
