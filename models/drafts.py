@@ -7,7 +7,7 @@ import secrets
 
 from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, TextField
 
-from models.base import BaseModel, StoredFile, write_transaction
+from models.base import BaseModel, StoredFile, is_sqlite, write_transaction
 from models.catalogue import Service
 from models.clock import utcnow
 from models.users import Person, User
@@ -59,7 +59,14 @@ class Draft(BaseModel):
                 .where(cls.owner == user).order_by(cls.updated_at.desc(), cls.id.desc()))
 
     @classmethod
-    def limit_reached(cls, user):
+    def limit_reached(cls, user, hold=False):
+        """True when `user` keeps the most drafts. With `hold` (in a write transaction,
+        before adding one) the owner's other saves wait until this transaction ends,
+        so two at once cannot both take the last place: SQLite's write lock does that
+        already; on PostgreSQL, whose reads never wait, the owner's row is locked (in
+        the mode that still lets rows that refer to it be written)."""
+        if hold and not is_sqlite():
+            User.select(User.id).where(User.id == getattr(user, "id", user)).for_update("FOR NO KEY UPDATE").execute()
         return cls.select().where(cls.owner == user).count() >= MAX_DRAFTS_PER_OWNER
 
     def save_from(self, service, person, description, remove_ids, files, max_files):
@@ -67,7 +74,7 @@ class Draft(BaseModel):
         one transaction, even when something else on the form is wrong. Returns the
         names of the files left out because the draft already holds `max_files`."""
         with write_transaction():
-            if self.id is None and Draft.limit_reached(self.owner):
+            if self.id is None and Draft.limit_reached(self.owner_id, hold=True):
                 raise TooManyDrafts()
             self.service = service
             self.person = person or self.person

@@ -288,7 +288,7 @@ class ServiceRequest(BaseModel):
         description filled in; the documents are chosen again (they may be what the
         reason asked to change). TooManyDrafts when the owner keeps the most already."""
         with write_transaction():
-            if Draft.limit_reached(self.owner_id):
+            if Draft.limit_reached(self.owner_id, hold=True):
                 raise TooManyDrafts()
             return Draft.create(owner=self.owner_id, service=self.service_id, person=self.person_id,
                                 description=self.description)

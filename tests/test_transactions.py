@@ -9,7 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from cli.notices import deliver_due, gateway_from
-from models import Draft, DraftFile, Notice, Person, db, write_transaction
+from models import MAX_DRAFTS_PER_OWNER, Draft, DraftFile, Notice, Person, db, write_transaction
 from models.notices import DELIVERED
 from tests.factories import id_number, make_user, minimal_pdf, sign_in_client
 
@@ -114,3 +114,28 @@ def test_concurrent_draft_saves_all_kept_while_the_notices_worker_commits(app):
             hashlib.sha256(document(resident, save)).hexdigest()]
     assert Draft.select().count() == len(saves)
 
+
+def test_concurrent_saves_never_pass_the_drafts_limit(app):
+    """The count of an owner's drafts and the new draft are one step: of several new
+    requests saved at once when one place is left, one is kept and the others are
+    refused (422), on PostgreSQL too, where reading does not wait for other writers."""
+    user, person = new_resident(0)
+    for _ in range(MAX_DRAFTS_PER_OWNER - 1):
+        Draft.create(owner=user, person=person, description=description(0, 0))
+    clients = [app.test_client() for _ in range(6)]
+    for client in clients:
+        assert sign_in_client(client, "resident0").status_code == 303
+    db.close()
+    barrier = threading.Barrier(len(clients))
+
+    def save_draft(save):
+        data = dict(service="passport", person=str(person.id), description=description(0, save), id_number="",
+                    documents=[(io.BytesIO(document(0, save)), "passport.pdf")])
+        barrier.wait()
+        return clients[save].post("/requests/new", data=data, content_type="multipart/form-data").status_code
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        statuses = sorted(pool.map(save_draft, range(len(clients))))
+    db.connect(reuse_if_open=True)
+    assert statuses == [303] + [422] * (len(clients) - 1)
+    assert Draft.select().where(Draft.owner == user).count() == MAX_DRAFTS_PER_OWNER
