@@ -14,7 +14,7 @@ from models.notices import DELIVERED
 from tests.factories import id_number, make_user, minimal_pdf, sign_in_client
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-APP_CODE = ("app.py", "models", "cli", "web", "blueprints")
+APP_CODE = ("app.py", "models", "cli", "web", "blueprints", "bench")
 RESIDENTS, SAVES_EACH = 6, 8  # 48 saves, each a new draft (fewer than MAX_DRAFTS_PER_OWNER each)
 
 
