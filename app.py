@@ -22,6 +22,7 @@ from web.formatting import (
     moment_text,
     nationality_name,
 )
+from web.views import NO_STORE
 
 # Values seen in tutorials and in this project's own history: a key anyone can read.
 KNOWN_KEYS = {"dev-only-change-me", "dev", "development", "secret", "secret-key", "change-me", "changeme", "test"}
@@ -203,14 +204,22 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def security_headers(response):
     """Safe headers on every response; the page-only ones just on HTML, so a poll's
-    204 and a cached static file stay a few hundred bytes."""
+    204 and a cached static file stay a few hundred bytes.
+
+    Caching has one rule, here: no browser or proxy keeps a response, whatever its
+    type (a page, a fragment, a CSV, a document, JSON) or status (a redirect, an
+    error, a poll's 204 or 304): any may carry personal data, and a kept poll answer
+    would freeze a panel. Only a static file, the same for everyone, says itself how
+    long it may be kept (web/static_files.py). The unchanged polls that web/fastpoll.py
+    answers before Flask say the same."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    if not (request.endpoint == "static" and response.status_code < 400):
+        response.headers["Cache-Control"] = NO_STORE
     if response.mimetype == "text/html" and response.status_code != 204:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        response.headers.setdefault("Cache-Control", "private, no-store")
     return response

@@ -42,6 +42,7 @@ from models import (  # noqa: E402
     riyadh_today,
     upgrade,
     utcnow,
+    write_transaction,
 )
 
 OPEN_SHARE = 0.03
@@ -98,7 +99,7 @@ def fill(rows, seed=1):
             elif rng.random() < 0.3:
                 row["assignee"] = officer.id
             batch.append(row)
-        with db.atomic():
+        with write_transaction():
             ServiceRequest.insert_many(batch).execute()
         if start and start % 100000 == 0:
             print(f"  {start} rows, {time.perf_counter() - started:.0f} s", flush=True)

@@ -13,8 +13,8 @@ from models import (
     RecoveryCode,
     ServiceRequest,
     User,
-    db,
     parse_request_number,
+    write_transaction,
 )
 from web.sessions import end_sessions_of
 
@@ -50,9 +50,9 @@ def create_staff(username, role, full_name, password):
     authenticator app) and its recovery codes, once."""
     if len(password) < 10:
         raise click.ClickException("The password needs at least 10 characters.")
-    if User.get_or_none(User.username == username):
-        raise click.ClickException(f"The username {username} is taken.")
-    with db.atomic():
+    with write_transaction():
+        if User.get_or_none(User.username == username):
+            raise click.ClickException(f"The username {username} is taken.")
         user = User.create_staff(username, role, full_name, password)
         codes = RecoveryCode.replace_for(user)
     click.echo(f"Created {role} {username}.")
@@ -68,7 +68,7 @@ def second_factor(username):
     user = User.staff_named(username)
     if user is None:
         raise click.ClickException(f"No staff account {username}.")
-    with db.atomic():
+    with write_transaction():
         user.replace_totp_secret()
         codes = RecoveryCode.replace_for(user)
     end_sessions_of(user)

@@ -43,8 +43,12 @@ class StoredFile(BaseModel):
 
 
 def write_transaction():
-    """A transaction that takes the write lock at once on SQLite, so two writers
-    queue on the busy timeout instead of failing on a stale snapshot."""
+    """The transaction of every change: on SQLite it takes the write lock at once
+    (BEGIN IMMEDIATE), so two writers queue on the busy timeout instead of one
+    failing with "database is locked" (a deferred transaction that read first cannot
+    wait: its snapshot is stale once the other commits). Inside another transaction
+    it is a savepoint of that one, which holds the lock already when it was opened
+    here too; tests/test_transactions.py keeps app code from opening any other kind."""
     if isinstance(db.obj, SqliteDatabase):
         return db.atomic("IMMEDIATE")
     return db.atomic()

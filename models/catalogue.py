@@ -4,7 +4,7 @@ import re
 
 from peewee import CharField, ForeignKeyField, IntegerField, TextField
 
-from models.base import BaseModel, db
+from models.base import BaseModel, write_transaction
 from models.catalogue_data import REASON_CATALOGUE, SERVICE_CATALOGUE, SERVICE_GUIDE
 
 
@@ -101,7 +101,7 @@ class Reason(BaseModel):
 def sync_catalogues():
     """Write the shipped catalogues into the database (safe to run again). Gives the
     ids of the services and of the reasons whose texts it changed: (services, reasons)."""
-    with db.atomic():
+    with write_transaction():
         before = catalogue_texts()
         Service.sync_catalogue()
         Reason.sync_catalogue()

@@ -119,16 +119,16 @@ class RequestDeadline:
     def reschedule_open(cls):
         """Recompute the deadline of every undecided request after the calendar
         changed. A deadline depends only on (submitted_on, waiting_days), so there is
-        one UPDATE per distinct pair, not one per request."""
-        pairs = (cls.select(cls.submitted_on, cls.waiting_days).where(cls.decided_at.is_null())
-                 .distinct().tuples())
-        pairs = list(pairs)
-        if not pairs:
-            return 0
-        days, waits = zip(*pairs, strict=True)
-        closed = closed_days(min(days), look_ahead_end(max(days), max(waits)))
-        changed = 0
+        one UPDATE per distinct pair, not one per request. The pairs are read in
+        the same transaction, so a request answered meanwhile is not missed."""
         with write_transaction():
+            pairs = list(cls.select(cls.submitted_on, cls.waiting_days).where(cls.decided_at.is_null())
+                         .distinct().tuples())
+            if not pairs:
+                return 0
+            days, waits = zip(*pairs, strict=True)
+            closed = closed_days(min(days), look_ahead_end(max(days), max(waits)))
+            changed = 0
             for submitted_on, waiting_days in pairs:
                 due = due_date(submitted_on, waiting_days, closed)
                 changed += cls.update(due_on=due, version=cls.version + 1).where(

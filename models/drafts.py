@@ -7,7 +7,7 @@ import secrets
 
 from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, TextField
 
-from models.base import BaseModel, StoredFile, db
+from models.base import BaseModel, StoredFile, is_sqlite, write_transaction
 from models.catalogue import Service
 from models.clock import utcnow
 from models.users import Person, User
@@ -59,15 +59,22 @@ class Draft(BaseModel):
                 .where(cls.owner == user).order_by(cls.updated_at.desc(), cls.id.desc()))
 
     @classmethod
-    def limit_reached(cls, user):
+    def limit_reached(cls, user, hold=False):
+        """True when `user` keeps the most drafts. With `hold` (in a write transaction,
+        before adding one) the owner's other saves wait until this transaction ends,
+        so two at once cannot both take the last place: SQLite's write lock does that
+        already; on PostgreSQL, whose reads never wait, the owner's row is locked (in
+        the mode that still lets rows that refer to it be written)."""
+        if hold and not is_sqlite():
+            User.select(User.id).where(User.id == getattr(user, "id", user)).for_update("FOR NO KEY UPDATE").execute()
         return cls.select().where(cls.owner == user).count() >= MAX_DRAFTS_PER_OWNER
 
     def save_from(self, service, person, description, remove_ids, files, max_files):
         """Keep what was typed and the accepted files (name, content type, bytes), in
         one transaction, even when something else on the form is wrong. Returns the
         names of the files left out because the draft already holds `max_files`."""
-        with db.atomic():
-            if self.id is None and Draft.limit_reached(self.owner):
+        with write_transaction():
+            if self.id is None and Draft.limit_reached(self.owner_id, hold=True):
                 raise TooManyDrafts()
             self.service = service
             self.person = person or self.person
@@ -80,6 +87,15 @@ class Draft(BaseModel):
             for name, content_type, data in files[:max(room, 0)]:
                 self.add_file(name, content_type, data)
         return [name for name, _type, _data in files[max(room, 0):]]
+
+    @classmethod
+    def held(cls, draft_id):
+        """The draft as it is now, in a write transaction, or None; on PostgreSQL its
+        row stays locked until the transaction ends (SQLite's write lock holds it all)."""
+        query = cls.select().where(cls.id == draft_id)
+        if not is_sqlite():
+            query = query.for_update()
+        return query.first()
 
     def problems(self):
         """What still keeps this draft from being sent, as codes (empty: ready):
@@ -109,7 +125,7 @@ class Draft(BaseModel):
         return DraftFile.create(draft=self, **StoredFile.values(name, content_type, data))
 
     def delete_with_files(self):
-        with db.atomic():
+        with write_transaction():
             DraftFile.delete().where(DraftFile.draft == self).execute()
             self.delete_instance()
 
@@ -117,7 +133,7 @@ class Draft(BaseModel):
     def purge_older_than(cls, days):
         cutoff = utcnow() - dt.timedelta(days=days)
         stale = cls.select(cls.id).where(cls.updated_at < cutoff)
-        with db.atomic():
+        with write_transaction():
             DraftFile.delete().where(DraftFile.draft.in_(stale)).execute()
             return cls.delete().where(cls.updated_at < cutoff).execute()
 

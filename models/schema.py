@@ -4,7 +4,7 @@ import os
 
 from playhouse.migrations import Runner
 
-from models.base import db, is_sqlite
+from models.base import db, is_sqlite, write_transaction
 from models.catalogue import sync_catalogues
 from models.workflow import ServiceRequest
 
@@ -25,7 +25,8 @@ def upgrade():
         db.execute_sql("SELECT pg_advisory_lock(%s)", (UPGRADE_LOCK,))
     try:
         applied = runner().up()
-        ServiceRequest.catalogue_changed(*sync_catalogues())
+        with write_transaction():  # new texts and the versions of the pages that show them, together
+            ServiceRequest.catalogue_changed(*sync_catalogues())
         ServiceRequest.reschedule_open()
     finally:
         if not is_sqlite():

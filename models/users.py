@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from peewee import BooleanField, CharField, DateTimeField, IntegerField, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import BaseModel, db, write_transaction
+from models.base import BaseModel, write_transaction
 from models.clock import utcnow
 from models.notices import Notice
 from models.rules import ID_TYPES
@@ -58,7 +58,7 @@ class User(UserMixin, BaseModel):
                    mobile=person.mobile, locale=locale)
         user.set_password(password)
         try:
-            with db.atomic():
+            with write_transaction():
                 user.save()
                 Person.get_or_create(sponsor_id_number=person.id_number, id_number=person.id_number,
                                      defaults=dict(name=person.name, nationality=person.nationality,
@@ -177,7 +177,7 @@ class Person(BaseModel):
     def import_rows(cls, rows):
         """Registry rows (dicts), all in one transaction; a known pair is updated.
         A row without a "mobile" key leaves the pair's known mobile as it is."""
-        with db.atomic():
+        with write_transaction():
             for with_mobile in (False, True):
                 cls.upsert([row for row in rows if ("mobile" in row) == with_mobile],
                            key=("sponsor_id_number", "id_number"))

@@ -18,9 +18,11 @@ from models import WebSession, db, utcnow
 from models.base import execute_planned
 from web import language
 from web.sessions import TOKEN, DatabaseStore, cookie_name, is_expired, serializer, token_hash
+from web.views import NO_STORE
 
 POLL = re.compile(r"/requests/([0-9]{9})/status")
-HEADERS = [("X-Content-Type-Options", "nosniff"), ("Vary", "Accept-Encoding, Cookie")]
+# What Flask's 204 would carry (app.security_headers): a cache that kept it would freeze the panel.
+HEADERS = [("X-Content-Type-Options", "nosniff"), ("Vary", "Accept-Encoding, Cookie"), ("Cache-Control", NO_STORE)]
 QUERY = ('SELECT r.version, s.data, s.created_at, s.seen_at, u.locale '
          'FROM websession s JOIN "user" u ON u.id = s.user_id JOIN servicerequest r ON r.owner_id = u.id '
          'WHERE s.token_hash = {p} AND r.number = {p} AND NOT u.disabled')

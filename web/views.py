@@ -11,6 +11,7 @@ from flask_login import current_user
 from models import Document, InvalidNumber, ServiceRequest, parse_request_number
 
 MAX_ID = 2 ** 63  # no larger id exists, and SQLite refuses to compare with one
+NO_STORE = "private, no-store"  # every response but a static file's (app.security_headers)
 
 
 def is_htmx_fragment_request():
@@ -76,11 +77,10 @@ def document_or_404(service_request, document_id):
 
 
 def send_document(document, inline=False):
-    """A stored document: never sniffed, never cached, inside a sandbox. Residents
-    download it (attachment); staff open it in the browser (inline)."""
+    """A stored document: never sniffed, never cached (app.security_headers), inside
+    a sandbox. Residents download it (attachment); staff open it in the browser (inline)."""
     response = send_file(BytesIO(document.data), mimetype=document.content_type, as_attachment=not inline,
-                         download_name=document.name, etag=document.sha256, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
+                         download_name=document.name, etag=document.sha256)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
     return response
 
