@@ -9,7 +9,7 @@ import pytest
 
 from models import ACCEPTED, UNDER_REVIEW, Document, Draft, Service, db
 from tests.conftest import HX, make_app
-from tests.factories import make_resident, make_user, minimal_pdf, person_of, sign_in_client, submit_request
+from tests.factories import make_amal, make_user, minimal_pdf, person_of, sign_in_client, submit_request
 
 NO_STORE = "private, no-store"
 # Routes that may answer 200 with a cache directive of their own, and why.
@@ -37,7 +37,7 @@ def demo_app(tmp_path):
 @pytest.fixture
 def clients(demo_app):
     """(role, signed-in client) for a visitor, a resident, an officer and a supervisor."""
-    resident = make_resident([("Amal Saad", None, "SA")])
+    resident = make_amal([("Amal Saad", None, "SA")])
     make_user("noura", None, role="officer", full_name="Noura Officer")
     make_user("fahad", None, role="supervisor", full_name="Fahad Supervisor")
     found = [("visitor", demo_app.test_client())]

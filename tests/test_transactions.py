@@ -21,7 +21,7 @@ from models import (
     write_transaction,
 )
 from models.notices import DELIVERED
-from tests.factories import id_number, make_user, minimal_pdf, person_of, sign_in_client
+from tests.factories import make_id_number, make_user, minimal_pdf, person_of, sign_in_client
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP_CODE = ("app.py", "models", "cli", "web", "blueprints", "bench")
@@ -46,7 +46,7 @@ def test_app_code_opens_write_transactions_only_through_write_transaction():
 
 
 def new_resident(index):
-    user = make_user(f"resident{index}", id_number(1, 30000000 + index), full_name=f"Resident {index}")
+    user = make_user(f"resident{index}", make_id_number(1, 30000000 + index), full_name=f"Resident {index}")
     person = Person.create(sponsor_id_number=user.id_number, id_number=user.id_number,
                            name=f"Resident {index}", nationality="SA")
     return user, person
