@@ -88,6 +88,15 @@ class Draft(BaseModel):
                 self.add_file(name, content_type, data)
         return [name for name, _type, _data in files[max(room, 0):]]
 
+    @classmethod
+    def held(cls, draft_id):
+        """The draft as it is now, in a write transaction, or None; on PostgreSQL its
+        row stays locked until the transaction ends (SQLite's write lock holds it all)."""
+        query = cls.select().where(cls.id == draft_id)
+        if not is_sqlite():
+            query = query.for_update()
+        return query.first()
+
     def problems(self):
         """What still keeps this draft from being sent, as codes (empty: ready):
         "service", "person" (none, or not linked to the owner), "eligibility",

@@ -96,12 +96,17 @@ class ServiceRequest(RequestDeadline, BaseModel):
     @classmethod
     def submit(cls, draft):
         """Turn a confirmed draft into a request, with its documents and first event,
-        in one transaction. A draft confirmed twice, even at the same moment, gives
-        one request: the unique draft_token decides."""
+        in one transaction. The draft is read again inside it, as it is now (another
+        tab may have changed it since it was checked): None when it is gone or no
+        longer ready. A draft confirmed twice, even at the same moment, gives one
+        request: the unique draft_token decides."""
         try:
             with write_transaction():
+                current = Draft.held(draft.id)  # first: waits for a confirmation of it under way
                 existing = cls.get_or_none(cls.draft_token == draft.token)
-                return existing or cls._create_from(draft)
+                if existing is not None:
+                    return existing
+                return None if current is None or current.problems() else cls._create_from(current)
         except IntegrityError:
             existing = cls.get_or_none(cls.draft_token == draft.token)
             if existing is None:

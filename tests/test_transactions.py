@@ -9,9 +9,19 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from cli.notices import deliver_due, gateway_from
-from models import MAX_DRAFTS_PER_OWNER, Draft, DraftFile, Notice, Person, db, write_transaction
+from models import (
+    MAX_DRAFTS_PER_OWNER,
+    Draft,
+    DraftFile,
+    Notice,
+    Person,
+    Service,
+    ServiceRequest,
+    db,
+    write_transaction,
+)
 from models.notices import DELIVERED
-from tests.factories import make_id_number, make_user, minimal_pdf, sign_in_client
+from tests.factories import make_id_number, make_user, minimal_pdf, person_of, sign_in_client
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP_CODE = ("app.py", "models", "cli", "web", "blueprints", "bench")
@@ -139,3 +149,25 @@ def test_concurrent_saves_never_pass_the_drafts_limit(app):
     db.connect(reuse_if_open=True)
     assert statuses == [303] + [422] * (len(clients) - 1)
     assert Draft.select().where(Draft.owner == user).count() == MAX_DRAFTS_PER_OWNER
+
+
+def complete_draft(resident):
+    draft = Draft.create(owner=resident, person=person_of(resident, "Amal Saad"),
+                         service=Service.get(Service.code == "passport"), description=description(0, 0))
+    draft.add_file("passport.pdf", "application/pdf", minimal_pdf())
+    return draft
+
+
+def test_a_draft_is_sent_as_it_is_when_confirmed_not_as_it_was_checked(resident):
+    """Confirming checks the draft, then sends it; another tab may save it in between.
+    What is sent is what the draft holds then, and only when it is still ready."""
+    changed = complete_draft(resident)
+    checked = Draft.get_by_id(changed.id)  # as the confirmation read it
+    Draft.update(description=description(0, 1)).where(Draft.id == changed.id).execute()  # the other tab
+    assert ServiceRequest.submit(checked).description == description(0, 1)
+
+    emptied = complete_draft(resident)
+    checked = Draft.get_by_id(emptied.id)
+    DraftFile.delete().where(DraftFile.draft == emptied).execute()  # the other tab removed the document
+    assert ServiceRequest.submit(checked) is None
+    assert ServiceRequest.select().count() == 1 and Draft.get_by_id(emptied.id).problems() == ["documents"]
