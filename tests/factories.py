@@ -77,7 +77,10 @@ def submit_request(user, person_name="Amal Saad", service="passport", files=1):
                              description="My passport expires next month and I need it renewed.")
         for index in range(files):
             draft.add_file(f"doc{index}.pdf", "application/pdf", minimal_pdf(f"doc {index}"))
-        return ServiceRequest.submit(draft)
+        created = ServiceRequest.submit(draft)
+        if created is None:  # a test's data that no resident could send
+            raise ValueError(f"the draft is not ready to send: {draft.problems()}")
+        return created
 
 
 def registry_entry(name="Nora Fahad", number=None, mobile="+966551234567", nationality="SA", sponsor=None):

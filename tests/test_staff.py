@@ -106,7 +106,7 @@ def queue_data(resident, other_resident, time_machine):
     made = []
     for days_ago, person, service, owner in ((20, "Amal Saad", "passport", resident),
                                              (1, "Yusuf Yemeni", "visit_extension", resident),
-                                             (10, "Badr Ali", "iqama_renewal", other_resident),
+                                             (10, "Badr Ali", "passport", other_resident),
                                              (5, "Ravi Indian", "profession", resident),
                                              (30, "Amal Saad", "passport", resident)):
         created = submit_request(owner, person_name=person, service=service)
