@@ -74,13 +74,16 @@ class Draft(BaseModel):
         one transaction, even when something else on the form is wrong. Returns the
         names of the files left out because the draft already holds `max_files`."""
         with write_transaction():
-            if self.id is None and Draft.limit_reached(self.owner_id, hold=True):
-                raise TooManyDrafts()
             self.service = service
             self.person = person or self.person
             self.description = description or ""
             self.updated_at = utcnow()
-            self.save()
+            if self.id is not None and not self.save():  # sent or deleted in another tab a moment ago:
+                self.id, self.token = None, new_token()  # what was typed goes into a new draft
+            if self.id is None:
+                if Draft.limit_reached(self.owner_id, hold=True):
+                    raise TooManyDrafts()
+                self.save(force_insert=True)
             if remove_ids:
                 DraftFile.delete().where((DraftFile.draft == self) & DraftFile.id.in_(remove_ids)).execute()
             room = max_files - self.file_count()

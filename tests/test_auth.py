@@ -180,6 +180,7 @@ def test_resends_are_spaced_and_capped_per_hour(client, nora):
         response = client.post("/auth/register/resend", headers=EN)
         assert response.status_code == 429
         assert "This browser asked for 5 codes in the last hour. You can ask for another in 54 minutes" in response.text
+        assert 53 * 60 < int(response.headers["Retry-After"]) <= 54 * 60 + 1
     assert Notice.select().count() == 5
     with time_machine.travel(start + dt.timedelta(minutes=61), tick=False):
         # the hour is over, but five codes are this network's share of the phone's day
@@ -237,6 +238,7 @@ def test_a_phone_gets_at_most_ten_codes_a_day_and_the_page_says_so(app, nora):
         assert refused.status_code == 429
         assert "has received the most codes allowed in one day (10)" in refused.text
         assert "You can ask for another in 1 hour" in refused.text
+        assert 1790 < int(refused.headers["Retry-After"]) <= 1801
     assert Notice.select().count() == 10
     with time_machine.travel(start + dt.timedelta(hours=24, minutes=1), tick=False):
         assert ask_code(browser(app, "10.0.5.1")).status_code == 303

@@ -171,3 +171,18 @@ def test_a_draft_is_sent_as_it_is_when_confirmed_not_as_it_was_checked(resident)
     DraftFile.delete().where(DraftFile.draft == emptied).execute()  # the other tab removed the document
     assert ServiceRequest.submit(checked) is None
     assert ServiceRequest.select().count() == 1 and Draft.get_by_id(emptied.id).problems() == ["documents"]
+
+
+def test_a_save_from_a_tab_whose_draft_was_sent_meanwhile_keeps_what_was_typed(resident):
+    """One tab sends the draft (it is removed) while another tab's save is on its way:
+    that save read the draft a moment before. It was a 500 (the file's foreign key);
+    now what was typed goes into a new draft of its own."""
+    sent = complete_draft(resident)
+    stale = Draft.get_by_id(sent.id)  # as the other tab's save read it
+    ServiceRequest.submit(Draft.get_by_id(sent.id))
+    stale.save_from(stale.service, stale.person, description(0, 2), [],
+                    [("later.pdf", "application/pdf", minimal_pdf("later"))], max_files=5)
+    kept = Draft.get(Draft.owner == resident)
+    assert kept.token != sent.token and kept.description == description(0, 2)
+    assert [f.name for f in kept.files()] == ["later.pdf"]
+    assert ServiceRequest.get().description == sent.description  # the sent request is as it was sent

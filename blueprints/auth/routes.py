@@ -198,7 +198,7 @@ def ask_for_code(purpose):
     except CodeNotSent as refused:
         if refused.limit != "spacing":  # else a code went a moment ago, and it works: go on to it
             form.id_number.errors.append(refusal_text(refused))
-            return render_template(template, form=form), 429
+            return render_template(template, form=form), 429, {"Retry-After": str(refused.wait_seconds)}
     return redirect(url_for(next_step), 303)
 
 
@@ -333,8 +333,10 @@ def resend(purpose, form_class):
     try:
         send_code(purpose, person)
     except CodeNotSent as refused:
-        return code_page(purpose, person, form_class(formdata=None), 200 if refused.limit == "spacing" else 429,
-                         notice=refusal_text(refused))
+        page, status = code_page(purpose, person, form_class(formdata=None), 429, notice=refusal_text(refused))
+        if refused.limit == "spacing":  # the code sent a moment ago works: nothing is wrong
+            return page, 200
+        return page, status, {"Retry-After": str(refused.wait_seconds)}
     return code_page(purpose, person, form_class(formdata=None),
                      notice=_("A new code is on its way. The earlier code no longer works."))
 
