@@ -80,7 +80,7 @@ def send_document(document, inline=False):
     """A stored document: never sniffed, never cached (app.security_headers), inside
     a sandbox. Residents download it (attachment); staff open it in the browser (inline)."""
     response = send_file(BytesIO(document.data), mimetype=document.content_type, as_attachment=not inline,
-                         download_name=document.name, etag=document.sha256)
+                         download_name=document.name, etag=False)  # no-store: never revalidated
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
     return response
 
