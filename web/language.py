@@ -1,7 +1,7 @@
 """Which language a page is in: the one chosen in this session, else the account's,
 else the browser's (Accept-Language), else Arabic. One rule for the pages (app.py's
 locale selector) and for the unchanged-poll fast path (web/fastpoll.py)."""
-from flask import current_app, g, request
+from flask import g, request, url_for
 from flask_babel import get_translations
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
@@ -36,6 +36,5 @@ def return_address():
         return g.page_url
     rule = request.url_rule
     if rule is not None and "GET" in rule.methods and not rule.arguments - set(request.view_args or {}):
-        adapter = current_app.url_map.bind("")
-        return adapter.build(request.endpoint, request.view_args or {})
+        return url_for(request.endpoint, **(request.view_args or {}))
     return ""

@@ -4,6 +4,7 @@ language switch. Nothing here tells a stranger whether an account exists: the sa
 message and the same work for every case."""
 import datetime as dt
 import secrets
+from collections import namedtuple
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale, ngettext
@@ -176,15 +177,18 @@ def logout():
 
 # ------------------------------------------------------------------ codes by SMS
 
-CODE_STEPS = {"signup": ("auth/register.html", "auth.register", "auth.register_code", "auth/register_code.html"),
-              "reset": ("auth/reset.html", "auth.reset", "auth.reset_code", "auth/reset_code.html")}
+CodeSteps = namedtuple("CodeSteps", "first_page first_step code_step code_page")
+CODE_STEPS = {
+    "signup": CodeSteps("auth/register.html", "auth.register", "auth.register_code", "auth/register_code.html"),
+    "reset": CodeSteps("auth/reset.html", "auth.reset", "auth.reset_code", "auth/reset_code.html"),
+}
 
 
 def ask_for_code(purpose):
     """The first step of sign-up and reset: the identity number. A number the
     registry holds with a mobile gets a code there, whether or not it has an
     account (the SMS tells an owner what happened): the same page either way."""
-    template, _first, next_step, _code_template = CODE_STEPS[purpose]
+    template, next_step = CODE_STEPS[purpose].first_page, CODE_STEPS[purpose].code_step
     form = IdentityForm()
     if not form.validate_on_submit():
         return render_template(template, form=form), 422 if form.is_submitted() else 200
@@ -272,12 +276,12 @@ def code_page(purpose, person, form, status=200, notice=None):
     """The code step; when the registry no longer holds a mobile for the number, the
     first step again, saying so (409)."""
     if person is None:
-        template, *_rest = CODE_STEPS[purpose]
+        template = CODE_STEPS[purpose].first_page
         form = IdentityForm(formdata=None)
         form.id_number.errors = [no_mobile()]
         return render_template(template, form=form), 409
     mobile = Markup('<bdi dir="ltr">{}</bdi>').format(mask_mobile(person.mobile))  # digits left to right in Arabic
-    return render_template(CODE_STEPS[purpose][3], form=form, mobile=mobile, notice=notice), status
+    return render_template(CODE_STEPS[purpose].code_page, form=form, mobile=mobile, notice=notice), status
 
 
 def wrong_code():
@@ -323,13 +327,12 @@ def register_resend():
 def resend(purpose, form_class):
     """A new code for this browser on the code step; the page says which limit
     stood in the way when none could be sent."""
-    _template, first_step, _next, _code_template = CODE_STEPS[purpose]
     if purpose not in session:
-        return redirect(url_for(first_step), 303)
+        return redirect(url_for(CODE_STEPS[purpose].first_step), 303)
     person = registry_person(purpose)
     if person is None:
         return code_page(purpose, None, None)
-    g.page_url = url_for(CODE_STEPS[purpose][2])  # the language switch comes back to the code step
+    g.page_url = url_for(CODE_STEPS[purpose].code_step)  # the language switch comes back to the code step
     try:
         send_code(purpose, person)
     except CodeNotSent as refused:
