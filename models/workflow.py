@@ -89,6 +89,44 @@ class ServiceRequest(RequestDeadline, BaseModel):
         return NUMBERED_OF_OWNER.first(number=number, owner=getattr(owner, "id", owner))
 
     @classmethod
+    def undecided_like(cls, owner, person, service):
+        """The owner's undecided requests for this person (by identity number, so the
+        same person linked under another sponsor counts) and this service, newest
+        first: what a new request would duplicate. Only the owner's own: another
+        account's request for the same person is none of this resident's business
+        (the officer sees it, see `of_same_person`). Read by the person's index (a
+        person has a handful of undecided requests), then sifted here: in SQL the
+        owner's or the service's index may look as good to a planner without
+        statistics, and a service has millions."""
+        owner_id, service_id = getattr(owner, "id", owner), getattr(service, "id", service)
+        return [found for found in cls.undecided_of_person(person)
+                if found.owner_id == owner_id and found.service_id == service_id]
+
+    @classmethod
+    def undecided_of_person(cls, person):
+        return (cls.select(cls.number, cls.status, cls.submitted_at, cls.owner, cls.service)
+                .where(cls.person.in_(same_person_ids(person)) & cls.decided_at.is_null())
+                .order_by(cls.submitted_at.desc(), cls.id.desc()))
+
+    def of_same_person(self, decided_limit=3):
+        """The person's other requests, by any account, for the officer's page:
+        (undecided ones by deadline, the last `decided_limit` decided ones). Both read
+        by index: the undecided by the partial index on (person, due date), the
+        decided by the index on person (a person has a handful of requests)."""
+        undecided, decided = self.same_person_queries(decided_limit)
+        return list(undecided), list(decided)
+
+    def same_person_queries(self, decided_limit=3):
+        cls = type(self)
+        base = (cls.select(cls.id, cls.number, cls.status, cls.submitted_at, cls.due_on, cls.decided_at,
+                           cls.service, Service).join(Service)
+                .where(cls.person.in_(same_person_ids(self.person)) & (cls.id != self.id)))
+        undecided = base.where(cls.decided_at.is_null()).order_by(cls.due_on, cls.id)
+        decided = (base.where(cls.decided_at.is_null(False)).order_by(cls.decided_at.desc(), cls.id.desc())
+                   .limit(decided_limit))
+        return undecided, decided
+
+    @classmethod
     def sent_from_draft(cls, user, token):
         """The owner's request made from this draft, if it was confirmed already."""
         return cls.get_or_none((cls.draft_token == (token or "")) & (cls.owner == user))
@@ -350,6 +388,12 @@ class Document(StoredFile):
     @classmethod
     def of_request(cls, service_request, document_id):
         return cls.get_or_none((cls.id == document_id) & (cls.request == service_request))
+
+
+def same_person_ids(person):
+    """The registry's entries for this person's identity number: a person linked to
+    two sponsors (a worker who moved, a grown child) has one entry under each."""
+    return Person.select(Person.id).where(Person.id_number == person.id_number)
 
 
 # The queries every page of a request makes, built once (models.base.Prepared).

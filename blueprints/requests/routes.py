@@ -128,7 +128,8 @@ def check():
     if draft is None:
         return after_draft(token)
     return render_template("requests/check.html", draft=draft, files=list(draft.files()),
-                           form=ConfirmForm(draft=draft.token))
+                           form=ConfirmForm(draft=draft.token),
+                           duplicates=ServiceRequest.undecided_like(current_user.id, draft.person, draft.service))
 
 
 @bp.route("/new/confirm", methods=["POST"])

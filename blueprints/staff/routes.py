@@ -98,8 +98,10 @@ def page(service_request, status=200, **forms):
     forms.setdefault("return_form", ReturnForm())
     forms.setdefault("decision_form", DecisionForm().setup(service_request.service))
     forms.setdefault("note_form", NoteForm())
+    person_open, person_decided = service_request.of_same_person()
     context = dict(
         state_context(service_request), seen=actions_key(service_request), action_labels=ACTION_LABELS,
+        person_open=person_open, person_decided=person_decided,
         sponsor=service_request.person.sponsor_account(),
         linked_count=service_request.person.linked_count(),
         audit=list(Audit.of_request(service_request)) if current_user.role == "supervisor" else None,
