@@ -8,6 +8,7 @@
 - identity.py   sessions, sign-in failures, one-time codes, recovery codes, rate-limit counters
 - notices.py    the outbox of SMS notices
 - catalogue.py  services and ready-made reasons (their data: catalogue_data.py)
+- reasons.py    supervisors add, reword and retire ready-made reasons; the record of it
 - deadlines.py  closed days (public holidays, the directorate's days off), the due date,
                 a request's deadline (paused, overdue, moved with the calendar)
 - drafts.py     requests being written, with their files
@@ -49,6 +50,7 @@ from models.identity import (
 )
 from models.notices import Notice
 from models.ratings import COMMENT_MAX, STARS, AlreadyRated, NotDecided, Rating
+from models.reasons import ReasonChange, ReasonRetired
 from models.rules import (
                           ID_TYPE_LABELS,
                           ID_TYPES,
@@ -94,7 +96,8 @@ from models.workflow import (
 )
 
 MODELS = [User, Person, Service, DayOff, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
-          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating]
+          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating,
+          ReasonChange]
 
 __all__ = [
     "ACCEPTED", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
@@ -102,7 +105,8 @@ __all__ = [
     "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "DayOff", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
-    "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SENDS_PER_HOUR",
+    "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "ReasonChange", "ReasonRetired", "RecoveryCode",
+    "SENDS_PER_HOUR",
     "SENDS_PER_PHONE_PER_DAY",
     "SIGN_IN_TRIES", "STAFF_ROLES",
     "STARS", "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",

@@ -2,9 +2,9 @@
 written from catalogue_data.py, so officers and figures can refer to them."""
 import re
 
-from peewee import CharField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField, chunked
 
-from models.base import BaseModel, write_transaction
+from models.base import BaseModel, lock_for_transaction, write_transaction
 from models.catalogue_data import REASON_CATALOGUE, SERVICE_CATALOGUE, SERVICE_GUIDE
 
 
@@ -77,25 +77,54 @@ class Service(BaseModel):
 
 
 class Reason(BaseModel):
+    """A ready-made reason, for one service or (service None) for all. Supervisors
+    keep them (models/reasons.py): a row's words never change once a supervisor
+    touched it; a rewording is a new row that `replaces` the old one, which is
+    retired, so every decision keeps pointing at the words it was given with."""
     code = CharField(max_length=40, unique=True)
     kind = CharField(max_length=10)  # accept, reject
     service = ForeignKeyField(Service, null=True, on_delete="CASCADE")
     text_ar = TextField()
     text_en = TextField()
+    retired_at = DateTimeField(null=True)  # no longer offered to officers
+    replaces = ForeignKeyField("self", null=True, on_delete="RESTRICT")  # the reason this one rewords
 
     def text(self, locale):
         return in_language(locale, self.text_ar, self.text_en)
 
+    @property
+    def is_retired(self):
+        return self.retired_at is not None
+
+    @classmethod
+    def current(cls):
+        return cls.select().where(cls.retired_at.is_null())
+
     @classmethod
     def for_service(cls, service):
-        return (cls.select().where(cls.service.is_null() | (cls.service == service))
+        """The reasons offered to an officer deciding a request for this service."""
+        return (cls.current().where(cls.service.is_null() | (cls.service == service))
                 .order_by(cls.kind, cls.service.is_null(), cls.id))
 
     @classmethod
+    def still_offered(cls, reason):
+        """Inside write_transaction(): is this reason still current? Waits for a
+        supervisor retiring it at this moment (they take the same lock), so a decision
+        never records a reason retired before it."""
+        lock_for_transaction("reason", str(reason.id))
+        return cls.current().where(cls.id == reason.id).exists()
+
+    @classmethod
     def sync_catalogue(cls):
+        """Shipped reasons missing from the table are added; a shipped one that no
+        supervisor touched takes the shipped words (a correction in a release); one a
+        supervisor retired or reworded (the old row is retired then) is left as it is."""
         services = {s.code: s.id for s in Service.select(Service.id, Service.code)}
-        cls.upsert([dict(entry, service=services.get(entry["service"])) for entry in REASON_CATALOGUE],
-                   key=("code",))
+        rows = [dict(entry, service=services.get(entry["service"])) for entry in REASON_CATALOGUE]
+        fields = [cls.kind, cls.service, cls.text_ar, cls.text_en]
+        for batch in chunked(rows, 200):
+            cls.insert_many(batch).on_conflict(conflict_target=[cls.code], preserve=fields,
+                                               where=cls.retired_at.is_null()).execute()
 
 
 def sync_catalogues():

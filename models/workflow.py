@@ -28,6 +28,7 @@ from models.clock import riyadh_date, riyadh_today, utcnow
 from models.deadlines import DayOff, RequestDeadline, due_date
 from models.drafts import Draft, DraftFile, TooManyDrafts
 from models.notices import Notice
+from models.reasons import RETIRED_REASON, ReasonRetired
 from models.rules import REQUEST_NUMBER_LENGTH, new_request_number, normalize_digits
 from models.statuses import (
     ACCEPTED,
@@ -202,6 +203,8 @@ class ServiceRequest(RequestDeadline, BaseModel):
             problem = current.refusal(new_status, actor)
             if problem:
                 raise ActionRefused(problem)
+            if reason_choice is not None and not Reason.still_offered(reason_choice):
+                raise ReasonRetired(RETIRED_REASON)
             values = dict(status=new_status, version=cls.version + 1, updated_at=now,
                           **current.clock_values(new_status, now))
             condition = (cls.id == self.id) & (cls.status == current.status)

@@ -36,19 +36,22 @@ from models import (
     DraftFile,
     Event,
     Rating,
+    Reason,
+    ReasonChange,
     ServiceRequest,
     User,
     db,
     upgrade,
 )
 from models.catalogue_data import SERVICE_CATALOGUE
+from models.reasons import reword_reason
 from models.schema import HISTORY_TABLE, runner, status
 from tests.conftest import PG_URL
 from tests.factories import PASSWORD, TEST_SECRET_KEY, make_id_number, minimal_pdf, sign_in_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings", "0005_open_by_person",
-              "0006_code_per_browser"]
+              "0006_code_per_browser", "0010_reasons"]
 OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest", "event", "audit",
               "document", "draft", "draftfile"]
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py
@@ -483,6 +486,28 @@ def test_0005_refreshes_sqlites_statistics_where_it_keeps_them(legacy, engine):
         assert {"servicerequest_open_queue", "servicerequest_open_by_person"} <= known
 
 
+def test_0010_keeps_old_reasons_current_and_a_rewording_leaves_old_decisions_their_words(upgraded):
+    app, before, _ = upgraded
+    with db.connection_context():
+        old = {row["code"]: row for row in before["reason"].values()}
+        assert all(Reason.get(Reason.code == code).retired_at is None for code in old)
+        assert Reason.select().where(Reason.replaces.is_null(False)).count() == 0
+        assert ReasonChange.select().count() == 0
+        supervisor = User.get(User.role == "officer")  # the old database has no supervisor: a command's change
+        docs_missing = Reason.get(Reason.code == "docs_missing")  # the words the old rejection shows
+        reword_reason(supervisor, docs_missing, "نص جديد للسبب.", "New words for the reason.")
+        for sql in ('UPDATE "reason_change" SET "new_text_en" = NULL', 'DELETE FROM "reason_change"'):
+            with pytest.raises(DatabaseError, match="append-only"), db.atomic():
+                db.execute_sql(sql)
+        assert upgrade() == []  # a restart keeps the change
+        assert Reason.get(Reason.code == "docs_missing").retired_at is not None
+        assert [r.text_en for r in Reason.for_service(None) if r.kind == "reject"][-1] == "New words for the reason."
+    resident = app.test_client()
+    sign_in(resident, "amal")
+    page = resident.get(f"/requests/{REJECTED_NO}").text
+    assert docs_missing.text_ar in page and "نص جديد للسبب." not in page
+
+
 def test_db_status_lists_the_applied_migrations_and_exits_1_when_one_is_pending(upgraded):
     cli = upgraded[0].test_cli_runner()
     result = cli.invoke(args=["db", "status"])
@@ -515,4 +540,5 @@ def test_a_new_database_upgrades_to_the_same_schema_as_an_old_one(engine, new_da
         upgrade()
     with closing(open_database(fresh)) as new_one, closing(open_database(old)) as old_one:
         assert schema_of(new_one) == schema_of(old_one)
-        assert triggers_of(new_one) == ["audit_no_delete", "audit_no_update"]
+        assert triggers_of(new_one) == ["audit_no_delete", "audit_no_update", "reason_change_no_delete",
+                                        "reason_change_no_update"]

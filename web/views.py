@@ -53,6 +53,16 @@ def staff_required(view):
     return wrapped
 
 
+def supervisor_required(view):
+    """For supervisors only: an officer gets 403 (stack it under staff_required)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user.role != "supervisor":
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
 ANY_OWNER = object()  # staff views: a request of any resident
 
 

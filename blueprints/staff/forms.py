@@ -9,6 +9,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextArea
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, normalize_digits, riyadh_today
+from models.reasons import KIND_LABELS, KINDS, RETIRED_REASON, TEXT_MAX
 from web.fields import DigitsDateField, DigitsField
 
 REASON_MAX = 2000
@@ -91,7 +92,8 @@ class DecisionForm(FlaskForm):
     def validate_reason_choice(self, field):
         reason = self.chosen_reason()
         if field.data and reason is None:
-            raise ValidationError(_l("Choose a reason from the list."))
+            retired = Reason.select().where((Reason.id == field.data) & Reason.retired_at.is_null(False)).exists()
+            raise ValidationError(RETIRED_REASON if retired else _l("Choose a reason from the list."))
         if reason and reason.kind != {ACCEPTED: "accept", REJECTED: "reject"}.get(self.decision.data):
             raise ValidationError(_l("This ready-made reason does not go with this decision."))
 
@@ -99,6 +101,62 @@ class DecisionForm(FlaskForm):
         field.data = (field.data or "").strip()
         if self.decision.data == REJECTED and not field.data and not self.chosen_reason():
             raise ValidationError(_l("A rejection needs a reason the resident can read."))
+
+
+ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+LATIN_LETTER = re.compile("[A-Za-z]")
+
+
+class RewordForm(FlaskForm):
+    """A ready-made reason's words, both languages required (officers and residents
+    read either)."""
+    text_ar = TextAreaField(_l("The reason in Arabic"), validators=[
+        DataRequired(_l("Write the reason in Arabic.")),
+        Length(max=TEXT_MAX, message=_l("At most %(max)d characters.", max=TEXT_MAX))])
+    text_en = TextAreaField(_l("The reason in English"), validators=[
+        DataRequired(_l("Write the reason in English.")),
+        Length(max=TEXT_MAX, message=_l("At most %(max)d characters.", max=TEXT_MAX))])
+
+    def validate_text_ar(self, field):
+        field.data = " ".join((field.data or "").split())
+        if field.data and not ARABIC_LETTER.search(field.data):
+            raise ValidationError(_l("Write the Arabic text in Arabic letters."))
+
+    def validate_text_en(self, field):
+        field.data = " ".join((field.data or "").split())
+        if field.data and not LATIN_LETTER.search(field.data):
+            raise ValidationError(_l("Write the English text in English letters."))
+
+    def same_as(self, reason):
+        """True (and the form says so) when the words are the reason's own already."""
+        if (self.text_ar.data, self.text_en.data) != (reason.text_ar, reason.text_en):
+            return False
+        same = _("These are the reason's words already: change them first.")
+        self.text_en.errors = list(self.text_en.errors) + [same]
+        return True
+
+
+class ReasonForm(RewordForm):
+    """A new ready-made reason: for which service (or all), for which decision, its words."""
+    service = SelectField(_l("For which service"), validate_choice=False)
+    kind = RadioField(_l("For which decision"), choices=[(k, KIND_LABELS[k]) for k in KINDS], validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        locale = get_locale()
+        self.services = {s.code: s for s in Service.ordered()}
+        self.service.choices = [("", _l("All services"))] + [(c, s.name(locale)) for c, s in self.services.items()]
+
+    def validate_kind(self, field):
+        if field.data not in KINDS:
+            raise ValidationError(_l("Choose acceptance or rejection."))
+
+    def validate_service(self, field):
+        if field.data and field.data not in self.services:
+            raise ValidationError(_l("Choose a service from the list."))
+
+    def chosen_service(self):
+        return self.services.get(self.service.data)
 
 
 class PeriodForm(FlaskForm):

@@ -20,6 +20,7 @@ from models import (
     Document,
     Event,
     Rating,
+    ReasonRetired,
     ServiceRequest,
     figures,
     riyadh_today,
@@ -169,6 +170,9 @@ def act(service_request, action, form=None, **kwargs):
         return page(service_request, 422, **kwargs)
     try:
         action(service_request, form)
+    except ReasonRetired as error:  # a moment ago: the form to correct, as it was filled in
+        form.reason_choice.errors = [str(error)]
+        return page(service_request, 422, **kwargs)
     except ActionRefused as error:
         return page(service_request, 409, error=str(error), **kwargs)
     return redirect(url_for("staff.detail", number=service_request.number), 303)
