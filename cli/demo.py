@@ -32,6 +32,7 @@ from models import (
     utcnow,
     write_transaction,
 )
+from models.reasons import reword_reason
 from models.samples import link_person, make_id_number, make_resident
 
 DEMO_PASSWORD = "tawasul-demo-2026"
@@ -222,6 +223,15 @@ def load_demo():
         returned.change_status(RETURNED, actor=officer, message=DEMO_TEXTS["returned_message"])
         load_unregistered()
         load_volume(officer)
+        load_reason_changes()
+
+
+def load_reason_changes():
+    """fahad rewords one ready-made reason: the volume's older rejections that used it
+    keep the words they were given with, new ones are offered the new words."""
+    reword_reason(User.get(User.username == "fahad"), Reason.get(Reason.code == "docs_missing"),
+                  "المستندات المطلوبة ناقصة أو غير مقروءة؛ أرفقها بصيغة PDF واضحة.",
+                  "The required documents are missing or unreadable; attach them as a clear PDF.")
 
 
 def make_staff(username, full_name, role):
