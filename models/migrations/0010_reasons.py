@@ -65,4 +65,5 @@ def down(migrator, db):
     db.drop_tables([change])  # its triggers go with it
     if not isinstance(db, SqliteDatabase):
         db.execute_sql("DROP FUNCTION IF EXISTS reason_change_append_only()")
-    migrator.migrate(migrator.drop_column("reason", "replaces_id"), migrator.drop_column("reason", "retired_at"))
+    migrator.migrate(migrator.drop_index("reason", "reason_replaces_id"), migrator.drop_column("reason", "replaces_id"),
+                     migrator.drop_column("reason", "retired_at"))
