@@ -21,8 +21,7 @@
 
 Everything is re-exported here, so `from models import ServiceRequest` works.
 """
-from models import figures  # noqa: F401  (models.figures, the deadline figures)
-from models import performance  # noqa: F401  (models.performance, the record published)
+from models import figures, performance  # noqa: F401  (the deadline figures, the record published)
 from models.audit import Audit
 from models.base import BaseModel, StoredFile, check_database, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues
