@@ -17,6 +17,8 @@ then alternates wrk runs (8 connections) of:
                  after a change does
     my-requests  My requests
     queue        the officers' queue
+    performance  the published figures (/performance) as a visitor reads them: the
+                 figures kept ten minutes per worker, the tables kept per language
 
 The ceiling of each alternation is the faster hello. It prints req/s, latency
 percentiles and each ratio to the ceiling: the median of 3 alternations (5 when a
@@ -49,7 +51,8 @@ from models.clock import utcnow  # noqa: E402
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 GOALS = {"poll": 0.5, "page": 0.15}
-TARGETS = ["hello", "hello-sync", "poll", "poll-changed", "page", "page-render", "my-requests", "queue"]
+TARGETS = ["hello", "hello-sync", "poll", "poll-changed", "page", "page-render", "my-requests", "queue",
+           "performance"]
 
 
 def free_port():
@@ -124,7 +127,8 @@ def portal_targets(base):
             "poll-changed": (f"{base}/requests/{number}/status", [*poll, ("X-Shown-Version", "0-ar")]),
             "page": (f"{base}/requests/{number}", cookie),
             "my-requests": (f"{base}/requests/", cookie),
-            "queue": (f"{base}/staff/", staff)}
+            "queue": (f"{base}/staff/", staff),
+            "performance": (f"{base}/performance", [])}
 
 
 def wrk(url, headers, seconds):

@@ -150,7 +150,8 @@ class WorkingDayIndex:
 @dataclass
 class Figures:
     """The published figures of one moment: per calendar, its months and
-    {(service id or ALL, month): shown figures}; `rendered` keeps each language's tables."""
+    {(service id or ALL, month): shown figures}; `rendered` keeps what is drawn from them
+    (the page content per language and calendar, the CSV per calendar)."""
     today: dt.date
     computed_at: dt.datetime
     services: list

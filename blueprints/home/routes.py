@@ -79,12 +79,13 @@ def kept_figures():
     return current_app.extensions.setdefault("performance", performance.Kept()).get()
 
 
-def performance_tables(figures, calendar):
-    """The tables in the reader's language and calendar, rendered once per kept figures."""
+def performance_content(figures, calendar):
+    """The page's content in the reader's language and calendar, rendered once per
+    kept figures (nothing in it depends on the reader but these two)."""
     key = (str(get_locale()), calendar)
     if key not in figures.rendered:
         figures.rendered[key] = Markup(render_template(
-            "home/_performance_tables.html", figures=figures, calendar=calendar,
+            "home/_performance.html", figures=figures, calendar=calendar, calendars=performance.CALENDARS,
             months=figures.months[calendar], rows=figures.rows[calendar], all_services=performance.ALL,
             month_label=month_label, format_decimal=format_decimal, few=performance.FEW, hidden=performance.HIDDEN))
     return figures.rendered[key]
@@ -94,11 +95,9 @@ def performance_tables(figures, calendar):
 def performance_page():
     """The record published: open to everyone, no JavaScript. The page itself is not
     kept by browsers or proxies (it carries the reader's CSRF token, language and
-    menu); the figures behind it are kept by the server for ten minutes."""
+    menu); the figures behind it, and their rendering, are kept by the server for ten minutes."""
     calendar = chosen_calendar()
-    figures = kept_figures()
-    return render_template("home/performance.html", figures=figures, calendar=calendar,
-                           tables=performance_tables(figures, calendar), calendars=performance.CALENDARS)
+    return render_template("home/performance.html", content=performance_content(kept_figures(), calendar))
 
 
 @bp.route("/performance.csv")
@@ -111,6 +110,17 @@ def performance_csv():
     if calendar not in performance.CALENDARS:
         abort(404)
     figures = kept_figures()
+    if ("csv", calendar) not in figures.rendered:
+        figures.rendered[("csv", calendar)] = performance_rows(figures, calendar)
+    response = Response(figures.rendered[("csv", calendar)], mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=tawasul-performance-{calendar}-{figures.today}.csv"})
+    response.cache_control.public = True
+    response.cache_control.max_age = CSV_KEPT_SECONDS
+    return response
+
+
+def performance_rows(figures, calendar):
+    """The CSV's text: a row per month and service, then all services."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -123,11 +133,7 @@ def performance_csv():
                              csv_number(row["median"], 1),
                              csv_count(row["objections"]) if figures.objections_known else "",
                              csv_number(row["overturned"], 3), csv_number(row["rating"], 2)])
-    response = Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=tawasul-performance-{calendar}-{figures.today}.csv"})
-    response.cache_control.public = True
-    response.cache_control.max_age = CSV_KEPT_SECONDS
-    return response
+    return out.getvalue()
 
 
 def csv_count(value):
