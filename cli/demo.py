@@ -290,7 +290,7 @@ def load_history(seed=11, first_day=400, last_day=43, rating_share=0.6):
     reasons = {kind: list(Reason.select().where(Reason.kind == kind)) for kind in ("accept", "reject")}
     now, today = utcnow(), riyadh_date(utcnow())
     closed = closed_days(today - dt.timedelta(days=first_day), today)
-    numbers = set(ServiceRequest.select(ServiceRequest.number).tuples())
+    numbers = {number for number, in ServiceRequest.select(ServiceRequest.number).tuples()}
     requests = []
     for service in services:
         per_day = HISTORY_PER_MONTH.get(service.code, 24) / 30
