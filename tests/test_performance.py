@@ -223,3 +223,18 @@ def test_under_20_kb_compressed_with_the_demo(app, client):
             cells = re.findall(r"<td[^>]*>", page)
             hidden = page.count("fewer than 10") + page.count("أقل من 10")
             assert len(cells) > 500 and hidden < len(cells) / 10
+
+
+def test_objection_counts_from_the_objections(app, march):
+    """The real query, once objections exist (models/objections.py, built beside this):
+    received by their day, decided and overturned by their decision's day, per service."""
+    objections = pytest.importorskip("models.objections")
+    with db.connection_context():
+        decided = list(ServiceRequest.select().where(ServiceRequest.service == Service.get(Service.code == "passport")))
+        for index, request in enumerate(decided[:4]):
+            objections.Objection.create(request=request, submitted_on=dt.date(2026, 3, 30),
+                                        decided_on=dt.date(2026, 4, 2) if index < 3 else None,
+                                        outcome=("overturned" if index == 0 else "upheld") if index < 3 else None)
+        found = performance.objection_counts(dt.date(2026, 3, 1), dt.date(2026, 4, 15))
+    passport = Service.get(Service.code == "passport").id
+    assert sorted(found) == [(passport, dt.date(2026, 3, 30), 4, 0, 0), (passport, dt.date(2026, 4, 2), 0, 3, 1)]
