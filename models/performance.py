@@ -152,7 +152,8 @@ class Figures:
     """The published figures of one moment: per calendar, its months and
     {(service id or ALL, month): shown figures}; `rendered` keeps what is drawn from them
     (the page content per language and calendar, the CSV per calendar)."""
-    today: dt.date
+    today: dt.date  # the Riyadh date they were computed on
+    until: dt.date  # the last day they count (yesterday)
     computed_at: dt.datetime
     services: list
     months: dict
@@ -162,31 +163,34 @@ class Figures:
 
 
 def compute(today=None):
-    """The figures for the twelve months up to `today` (Riyadh), in both calendars."""
+    """The figures for the twelve months up to yesterday (Riyadh), in both calendars.
+    Whole days only: figures that moved every ten minutes would tell, by difference,
+    what one person did in those ten minutes."""
     today = today or riyadh_today()
-    months = {calendar: last_months(today, calendar) for calendar in CALENDARS}
+    until = today - dt.timedelta(days=1)
+    months = {calendar: last_months(until, calendar) for calendar in CALENDARS}
     start = min(first_day(months[calendar][0], calendar) for calendar in CALENDARS)
     cells = {calendar: {} for calendar in CALENDARS}
 
     def cell(service_id, day):
         return [cells[c].setdefault((service_id, month_of(day, c)), Cell()) for c in CALENDARS]
 
-    for service_id, day, count in received(start, today):
+    for service_id, day, count in received(start, until):
         for target in cell(service_id, day):
             target.received += count
-    decisions = decided(start, today)
-    index = WorkingDayIndex(min([start] + [row[1] for row in decisions]), today)
+    decisions = decided(start, until)
+    index = WorkingDayIndex(min([start] + [row[1] for row in decisions]), until)
     for service_id, submitted_on, decided_on, waiting, count, on_time in decisions:
         days = max(0, index.between(submitted_on, decided_on) - waiting)
         for target in cell(service_id, decided_on):
             target.decided += count
             target.on_time += int(on_time or 0)
             target.days[days] += count
-    for service_id, day, count, stars in rated(start, today):
+    for service_id, day, count, stars in rated(start, until):
         for target in cell(service_id, day):
             target.ratings += count
             target.stars += int(stars)
-    objections = objection_counts(start, today)
+    objections = objection_counts(start, until)
     for service_id, day, submitted, decided_count, overturned in (objections or ()):
         for target in cell(service_id, day):
             target.objections += submitted
@@ -194,7 +198,7 @@ def compute(today=None):
             target.overturned += overturned
     services = list(Service.ordered())
     rows = {calendar: shown_rows(cells[calendar], services, months[calendar]) for calendar in CALENDARS}
-    return Figures(today=today, computed_at=utcnow(), services=services, months=months, rows=rows,
+    return Figures(today=today, until=until, computed_at=utcnow(), services=services, months=months, rows=rows,
                    objections_known=objections is not None)
 
 

@@ -200,6 +200,18 @@ def test_computed_at_most_once_in_ten_minutes(client, march, frozen, monkeypatch
     assert len(computed) == 2
 
 
+def test_whole_days_only(client, resident, frozen):
+    """Today's requests count from tomorrow: figures that moved every ten minutes would
+    tell what one person did in those minutes."""
+    for _ in range(12):
+        add_request(resident, "passport", NOW.date())
+    assert csv_rows(client)[("2026-04", "passport")]["received"] == "0"
+    page = client.get("/performance", headers=EN).get_data(as_text=True)
+    assert "up to and including <time datetime=\"2026-04-14\">" in page and "April 2026 (so far)" in page
+    frozen.shift(dt.timedelta(days=1))
+    assert csv_rows(client)[("2026-04", "passport")]["received"] == "12"
+
+
 def test_the_page_is_kept_by_nobody_the_csv_by_anyone_for_five_minutes(client):
     page = client.get("/performance")
     assert page.headers["Cache-Control"] == "private, no-store"  # its CSRF token, language and menu are the reader's

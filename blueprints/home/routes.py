@@ -87,6 +87,7 @@ def performance_content(figures, calendar):
         figures.rendered[key] = Markup(render_template(
             "home/_performance.html", figures=figures, calendar=calendar, calendars=performance.CALENDARS,
             months=figures.months[calendar], rows=figures.rows[calendar], all_services=performance.ALL,
+            running=performance.month_of(figures.today, calendar) == figures.months[calendar][-1],
             month_label=month_label, format_decimal=format_decimal, few=performance.FEW, hidden=performance.HIDDEN))
     return figures.rendered[key]
 
@@ -113,7 +114,7 @@ def performance_csv():
     if ("csv", calendar) not in figures.rendered:
         figures.rendered[("csv", calendar)] = performance_rows(figures, calendar)
     response = Response(figures.rendered[("csv", calendar)], mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=tawasul-performance-{calendar}-{figures.today}.csv"})
+        "Content-Disposition": f"attachment; filename=tawasul-performance-{calendar}-{figures.until}.csv"})
     response.cache_control.public = True
     response.cache_control.max_age = CSV_KEPT_SECONDS
     return response
