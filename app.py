@@ -210,12 +210,15 @@ def security_headers(response):
     type (a page, a fragment, a CSV, a document, JSON) or status (a redirect, an
     error, a poll's 204 or 304): any may carry personal data, and a kept poll answer
     would freeze a panel. Only a static file, the same for everyone, says itself how
-    long it may be kept (web/static_files.py). The unchanged polls that web/fastpoll.py
-    answers before Flask say the same."""
+    long it may be kept (web/static_files.py), and so does a view that marks its
+    answer public, the same for everyone and nothing personal (the published
+    figures' CSV). The unchanged polls that web/fastpoll.py answers before Flask say
+    the same."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
-    if not (request.endpoint == "static" and response.status_code < 400):
+    kept = request.endpoint == "static" or response.cache_control.public
+    if not (kept and response.status_code < 400):
         response.headers["Cache-Control"] = NO_STORE
     if response.mimetype == "text/html" and response.status_code != 204:
         response.headers.setdefault("Content-Security-Policy", CSP)

@@ -17,6 +17,10 @@ then alternates wrk runs (8 connections) of:
                  after a change does
     my-requests  My requests
     queue        the officers' queue
+    performance  the published figures (/performance) as a returning visitor reads
+                 them (the figures and their rendering kept ten minutes per worker)
+    performance-first  the same for a first visit, without a cookie: the page's
+                 CSRF token (the language switch) starts a session, a database write
 
 The ceiling of each alternation is the faster hello. It prints req/s, latency
 percentiles and each ratio to the ceiling: the median of 3 alternations (5 when a
@@ -49,7 +53,8 @@ from models.clock import utcnow  # noqa: E402
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 GOALS = {"poll": 0.5, "page": 0.15}
-TARGETS = ["hello", "hello-sync", "poll", "poll-changed", "page", "page-render", "my-requests", "queue"]
+TARGETS = ["hello", "hello-sync", "poll", "poll-changed", "page", "page-render", "my-requests", "queue",
+           "performance", "performance-first"]
 
 
 def free_port():
@@ -119,12 +124,16 @@ def portal_targets(base):
             break
     officer = Browser(base).sign_in("noura", DEMO_PASSWORD)
     cookie, staff = [("Cookie", resident.cookie())], [("Cookie", officer.cookie())]
+    reader = Browser(base)
+    reader.get("/performance")
     poll = [*cookie, ("HX-Request", "true")]
     return {"poll": (f"{base}/requests/{number}/status", [*poll, ("X-Shown-Version", version.group(1))]),
             "poll-changed": (f"{base}/requests/{number}/status", [*poll, ("X-Shown-Version", "0-ar")]),
             "page": (f"{base}/requests/{number}", cookie),
             "my-requests": (f"{base}/requests/", cookie),
-            "queue": (f"{base}/staff/", staff)}
+            "queue": (f"{base}/staff/", staff),
+            "performance": (f"{base}/performance", [("Cookie", reader.cookie())]),
+            "performance-first": (f"{base}/performance", [])}
 
 
 def wrk(url, headers, seconds):

@@ -26,13 +26,16 @@ from models import (
     Service,
     ServiceRequest,
     User,
+    closed_days,
     due_date,
+    luhn_digit,
     new_request_number,
     riyadh_date,
     utcnow,
     write_transaction,
 )
 from models.reasons import reword_reason
+from models.rules import add_working_days
 from models.samples import link_person, make_id_number, make_resident
 
 DEMO_PASSWORD = "tawasul-demo-2026"
@@ -154,6 +157,8 @@ def top_up():
     arabic_demo_texts()
     if not Rating.select().exists():  # loaded before residents rated their requests
         add_ratings(random.Random(8))
+    if not ServiceRequest.select().where(ServiceRequest.draft_token.startswith(HISTORY)).exists():
+        load_history()  # loaded before /performance showed twelve months
 
 
 def arabic_demo_texts():
@@ -223,7 +228,8 @@ def load_demo():
         returned.change_status(RETURNED, actor=officer, message=DEMO_TEXTS["returned_message"])
         load_unregistered()
         load_volume(officer)
-        load_reason_changes()
+        load_history()
+        load_reason_changes()  # last: a decision after it could not use the reason it retires
 
 
 def load_reason_changes():
@@ -273,6 +279,79 @@ def load_volume(officer, count=300, days=42, seed=7):
         Event.create(request=created, at=submitted, kind="submitted", status=RECEIVED)
         settle(created, rng, officers, reasons, age_days, now)
     add_ratings(random.Random(seed + 1))
+
+
+HISTORY = "history-"  # the draft token's start of the requests load_history adds
+HISTORY_PER_MONTH = {"visit_extension": 6, "huroob": 12}  # requests a month; every other service: 24
+
+
+def load_history(seed=11, first_day=400, last_day=43, rating_share=0.6):
+    """Twelve months and more of decided requests before the volume's six weeks, from
+    the volume's residents, with ratings, so /performance shows every month: about 24
+    requests a month per service (fewer for two, so a few months read "fewer than 10").
+    Bulk inserts, inside the caller's transaction: a second or so."""
+    rng = random.Random(seed)
+    persons = list(Person.select(Person, User).join(User, on=(Person.sponsor_id_number == User.id_number))
+                   .where(User.username.startswith("resident")).order_by(Person.id))
+    officers = list(User.select().where(User.role == "officer"))
+    if not persons or not officers:
+        return
+    services = list(Service.ordered())
+    reasons = {kind: list(Reason.select().where(Reason.kind == kind)) for kind in ("accept", "reject")}
+    now, today = utcnow(), riyadh_date(utcnow())
+    closed = closed_days(today - dt.timedelta(days=first_day), today)
+    numbers = {number for number, in ServiceRequest.select(ServiceRequest.number).tuples()}
+    requests = []
+    for service in services:
+        per_day = HISTORY_PER_MONTH.get(service.code, 24) / 30
+        for days_ago in range(first_day, last_day, -1):
+            for _ in range(sum(rng.random() < per_day / 2 for _ in range(2))):
+                requests.append(history_request(rng, service, rng.choice(persons), rng.choice(officers),
+                                                reasons, now - dt.timedelta(days=days_ago), closed, numbers))
+    insert_history(rng, requests, rating_share)
+
+
+def history_request(rng, service, person, officer, reasons, day, closed, numbers):
+    """One decided request's row (most within the seven working days, some late)."""
+    submitted_at = day.replace(hour=rng.randint(4, 18), minute=rng.randint(0, 59))
+    submitted_on = riyadh_date(submitted_at)
+    decided_on = add_working_days(submitted_on, rng.choice((1, 2, 3, 3, 4, 5, 5, 6, 7, 7, 8, 10)), closed)
+    decided_at = dt.datetime.combine(decided_on, dt.time(rng.randint(5, 12), rng.randint(0, 59)))
+    outcome = ACCEPTED if rng.random() < 0.75 else REJECTED
+    number = None
+    while number is None or number in numbers:
+        payload = str(rng.randrange(10 ** 7, 10 ** 8))
+        number = payload + luhn_digit(payload)
+    numbers.add(number)
+    return dict(number=number, owner=person.user.id, person=person.id, service=service.id,
+                description="Demo request: " + rng.choice(["renewal needed before travel.",
+                                                          "correction of the recorded details."]) * 2,
+                status=outcome, assignee=officer.id, reason_choice=rng.choice(reasons[
+                    "accept" if outcome == ACCEPTED else "reject"]).id,
+                submitted_at=submitted_at, submitted_on=submitted_on,
+                due_on=due_date(submitted_on, closed=closed), decided_at=decided_at, decided_on=decided_on,
+                hours_to_decision=(decided_at - submitted_at).total_seconds() / 3600, updated_at=decided_at,
+                version=3, draft_token=f"{HISTORY}{number}")
+
+
+def insert_history(rng, requests, rating_share):
+    """The requests, their two events (sent, decided) and some ratings, 100 rows at a time."""
+    for start in range(0, len(requests), 100):
+        ServiceRequest.insert_many(requests[start:start + 100]).execute()
+    ids = dict(ServiceRequest.select(ServiceRequest.number, ServiceRequest.id)
+               .where(ServiceRequest.draft_token.startswith(HISTORY)).tuples())
+    events, ratings = [], []
+    for row in requests:
+        request_id = ids[row["number"]]
+        events.append(dict(request=request_id, at=row["submitted_at"], kind="submitted", status=RECEIVED))
+        events.append(dict(request=request_id, at=row["decided_at"], kind="status", status=row["status"],
+                           actor=row["assignee"], reason_choice=row["reason_choice"]))
+        if rng.random() < rating_share:
+            ratings.append(dict(request=request_id, stars=rng.choice((2, 3, 3, 4, 4, 4, 5, 5, 5)),
+                                created_at=row["decided_at"] + dt.timedelta(hours=rng.uniform(1, 48))))
+    for rows, model in ((events, Event), (ratings, Rating)):
+        for start in range(0, len(rows), 100):
+            model.insert_many(rows[start:start + 100]).execute()
 
 
 def add_ratings(rng, share=0.4):

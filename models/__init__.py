@@ -17,11 +17,12 @@
 - audit.py      the append-only trail of staff actions
 - figures.py    the deadline figures, computed in SQL
 - ratings.py    residents' ratings of decided requests (staff see averages only)
+- performance.py the record published: per service and month, kept ten minutes per process
 - migrations/   the schema, one numbered script per change (`flask db upgrade`)
 
 Everything is re-exported here, so `from models import ServiceRequest` works.
 """
-from models import figures  # noqa: F401  (models.figures, the deadline figures)
+from models import figures, performance  # noqa: F401  (the deadline figures, the record published)
 from models.audit import Audit
 from models.base import BaseModel, StoredFile, check_database, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues

@@ -46,7 +46,7 @@ def anonymous_pages(browser, live, locale):
     registry_entry("نورة فهد", make_id_number(1, 77700002), "+966551110035")
     found = {}
     page = browser.new_context(locale=locale, bypass_csp=True).new_page()
-    for path in ("/", "/services/passport"):
+    for path in ("/", "/services/passport", "/performance", "/performance?calendar=gregorian"):
         page.goto(live + path)
         found["anonymous " + path] = violations(page)
     for path in ("/auth/login", "/auth/register", "/auth/reset"):

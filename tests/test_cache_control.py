@@ -1,8 +1,9 @@
 """Nothing a browser or a proxy keeps may carry personal data: every response of
 every address says `Cache-Control: private, no-store`, whatever its type (a page, a
 fragment, a CSV, a document) or status (a redirect, an error, a poll's 204 or 304).
-The one exception is a static file, the same for everyone, which says how long it
-may be kept (web/static_files.py)."""
+The exceptions are a static file, the same for everyone, which says how long it
+may be kept (web/static_files.py), and the published figures' CSV, the same for
+everyone and nothing personal (a proxy may keep it five minutes)."""
 import re
 
 import pytest
@@ -14,7 +15,9 @@ from tests.factories import make_amal, make_user, minimal_pdf, person_of, sign_i
 NO_STORE = "private, no-store"
 # Routes that may answer 200 with a cache directive of their own, and why.
 KEPT = {"static": "the site's CSS, scripts and icons, the same for everyone: a fingerprinted URL is kept a "
-                  "year, any other is revalidated (web/static_files.py)"}
+                  "year, any other is revalidated (web/static_files.py)",
+        "home.performance_csv": "the published figures' CSV, the same for everyone and nothing personal: a proxy "
+                                "may keep it five minutes (tests/test_performance.py)"}
 # Routes that never answer 200 to a GET, whoever asks, and why.
 NEVER_200 = {
     "auth.second_factor": "the second step of a staff sign-in: only while a sign-in waits for its code",

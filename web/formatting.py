@@ -7,7 +7,7 @@ from babel import Locale
 from babel.lists import format_list
 from flask_babel import force_locale, format_date, format_decimal, get_locale
 from flask_babel import gettext as _
-from hijridate import Gregorian
+from hijridate import Gregorian, Hijri
 from markupsafe import Markup
 
 from models import ID_TYPE_LABELS
@@ -30,6 +30,17 @@ def hijri_date(day):
     except OverflowError:
         return ""
     return f"{hijri.day} {hijri.month_name(lang)} {hijri.year} {hijri.notation(lang)}"
+
+
+def month_label(month, calendar):
+    """A (year, month) of the Hijri or Gregorian calendar, in the current language:
+    'جمادى الآخرة 1448 هـ', 'Jumada al-Akhirah 1448 AH', 'ديسمبر 2026', 'December 2026'."""
+    year, number = month
+    if calendar == "hijri":
+        lang = "ar" if arabic() else "en"
+        hijri = Hijri(year, number, 1)
+        return f"{hijri.month_name(lang)} {year} {hijri.notation(lang)}"
+    return format_date(dt.date(year, number, 1), "MMMM y")
 
 
 def both_calendars(gregorian, day):
