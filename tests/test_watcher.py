@@ -418,3 +418,20 @@ def test_the_view_lists_overdue_first_then_at_risk_in_both_languages(app, reside
     arabic = client.get("/staff/risks").text
     assert "<h1>المعرضة للتأخر والمتأخرة</h1>" in arabic and "يوما عمل أو أقل" in arabic  # two: the dual
     assert "لا يوجد" in arabic and "تجاوز الموعد بـ3 أيام عمل" in arabic and "يوما عمل متبقيان" in arabic
+
+
+# ------------------------------------------------------------------ the demo
+
+def test_the_demo_tells_noura_of_her_request_at_risk_and_fahad_of_the_overdue(app, runner):
+    assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
+    noura, khalid = (User.get(User.username == name) for name in ("noura", "khalid"))
+    assert noura.supervisor.username == khalid.supervisor.username == "fahad"
+    with app.app_context():
+        held = [r for r in ServiceRequest.select().where(ServiceRequest.assignee == noura)
+                if r.is_at_risk(Day.now().today)]
+    assert any(r.description.startswith("My passport expires soon") for r in held)
+    output = runner.invoke(args=["staff", "watch", "--once"]).output
+    told_to = {line.split()[2]: line for line in output.splitlines()}
+    assert {"noura", "fahad"} <= set(told_to)
+    assert "تواصل:" in told_to["noura"] and "/staff/?mine=y" in told_to["noura"]
+    assert "متأخر" in told_to["fahad"] and "/staff/risks" in told_to["fahad"]
