@@ -154,6 +154,8 @@ def test_supervisors_see_the_officers_figures_officers_do_not(app, held):
     officers = html[html.index('id="officers"'):html.index('id="reassignments"')]
     assert "Khalid Officer" in officers and "100%" in officers and "50%" in officers
     assert "1 request was reassigned to another officer in this period." in html
+    late_november = supervisor.get("/staff/figures?start=2026-11-21&end=2026-11-30", headers=EN).text
+    assert "No request was reassigned to another officer in this period." in late_november
     assert "At risk now" in html
     arabic = supervisor.get("/staff/figures?start=2026-11-01&end=2026-11-30").text
     assert "أُسند طلب واحد إلى موظف آخر في هذه الفترة." in arabic and "الموظفون" in arabic

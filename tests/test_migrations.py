@@ -489,6 +489,8 @@ def test_0008_gives_staff_a_supervisor_and_records_who_was_told(upgraded):
     with db.connection_context():
         assert "staff_alert" in db.get_tables() and StaffAlert.select().count() == 0
         assert any(i.unique and i.columns == ["request_id", "user_id", "kind"] for i in db.get_indexes("staff_alert"))
+        index = next(i for i in db.get_indexes("servicerequest") if i.name == "servicerequest_open_by_assignee")
+        assert index.columns == ["assignee_id", "due_on", "id"] and "decided_at" in index.sql.lower()
         noura = User.get(User.username == "noura")
         assert noura.supervisor is None
         chief = User.create(username="chief", password_hash=PASSWORD_HASH, full_name="Chief", role="supervisor")
