@@ -8,6 +8,8 @@ Every expected date is worked out by hand in a comment. Each database test fixes
 clock with time-machine, so the suite gives the same answer on any day and at any
 hour (and under TAWASUL_TEST_CLOCK)."""
 import datetime as dt
+import os
+import signal
 import threading
 
 import pytest
@@ -435,3 +437,26 @@ def test_the_demo_tells_noura_of_her_request_at_risk_and_fahad_of_the_overdue(ap
     assert {"noura", "fahad"} <= set(told_to)
     assert "تواصل:" in told_to["noura"] and "/staff/?mine=y" in told_to["noura"]
     assert "متأخر" in told_to["fahad"] and "/staff/risks" in told_to["fahad"]
+
+
+def test_the_watcher_runs_passes_until_stopped(app, resident, noura, runner, time_machine, monkeypatch):
+    """`flask staff watch` (as the Procfile runs it) makes a pass, waits, and stops at
+    SIGTERM after the pass it is in; here the wait itself sends the signal."""
+    time_machine.move_to(at(SUN), tick=False)
+    due(resident, MON, noura)
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    waits = []
+
+    def wait(seconds):
+        waits.append(seconds)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr("cli.watch.time.sleep", wait)
+    app.config["WATCH_SECONDS"] = 5
+    try:
+        result = runner.invoke(args=["staff", "watch"])
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert result.exit_code == 0, result.output
+    assert waits == [1.0] and len(sms_to(NOURA_MOBILE)) == 1
