@@ -119,10 +119,6 @@ class User(UserMixin, BaseModel):
         self.locale = lang
         type(self).update(locale=lang).where(type(self).id == self.id).execute()
 
-    @classmethod
-    def active_supervisors(cls):
-        return cls.select().where((cls.role == "supervisor") & (cls.disabled == False))  # noqa: E712 (SQL)
-
     def set_supervisor(self, supervisor):
         """The supervisor told of this account's overdue requests (None: every supervisor)."""
         self.supervisor = supervisor
