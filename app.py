@@ -72,6 +72,8 @@ def create_app(test_config=None, instance_path=None):
         RATELIMIT_CODES="10 per 10 minutes",  # sign-up and reset: numbers asked, codes checked
         SESSION_REDIS_URL=None,  # sessions in Redis instead of the database
         RATELIMIT_HEADERS_ENABLED=False,
+        AT_RISK_WORKING_DAYS=2,  # a request with this many working days left or fewer is at risk
+        WATCH_SECONDS=60,  # the watcher (`flask staff watch`) looks for requests at risk this often
         PUBLIC_URL="http://127.0.0.1:8000",  # the portal's address as residents reach it: links in SMS
         SMS_GATEWAY="log",  # "log" writes each SMS to the log; "http" posts it to SMS_GATEWAY_URL
         SMS_GATEWAY_URL=None,

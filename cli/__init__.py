@@ -1,6 +1,6 @@
 """Command-line tools (`flask --app app ...`), one module per area; app.py calls
 init_app to register them."""
-from cli import database, drafts, holidays, notices, registry, review, sessions, translate
+from cli import database, drafts, holidays, notices, registry, review, sessions, translate, watch  # noqa: F401 (watch: commands of `staff`)
 
 
 def init_app(app):

@@ -30,8 +30,11 @@ from models import (
     due_date,
     luhn_digit,
     new_request_number,
+    risk_horizon,
     riyadh_date,
+    riyadh_today,
     utcnow,
+    working_days_between,
     write_transaction,
 )
 from models.reasons import reword_reason
@@ -68,6 +71,10 @@ DEMO_TEXTS = dict(
     rejected_reason="الشهادة المرفقة غير مصدقة؛ أرفق شهادة مصدقة في طلب جديد.",
     returned="قُدِّم بلاغ تغيب عن العمل ضد عاملي خطأً وهو في إجازة معتمدة؛ أرجو إلغاء البلاغ.",
     returned_message="أرفق خطاب الإجازة المعتمد مع تواريخ الإجازة.",
+)
+RISK_TEXTS = dict(  # the requests at risk and overdue (load_risks)
+    at_risk="My passport expires soon and I travel for work in two weeks; please renew it.",
+    overdue="Please renew my worker's iqama: the medical insurance is renewed and attached.",
 )
 DEMO_TEXTS_BEFORE = dict(
     worker="Ahmed Saleh Al-Yafei",
@@ -153,6 +160,10 @@ def top_up():
         User.update(mobile=mobile).where((User.id_number == number) & User.mobile.is_null()).execute()
         Person.update(mobile=mobile).where((Person.sponsor_id_number == number) & (Person.id_number == number)
                                            & Person.mobile.is_null()).execute()
+    fahad = User.get_or_none(User.username == "fahad")
+    if fahad is not None:  # loaded before supervisors were told of overdue requests
+        User.update(supervisor=fahad).where(User.username.in_(["noura", "khalid"])
+                                            & User.supervisor.is_null()).execute()
     load_unregistered()
     arabic_demo_texts()
     if not Rating.select().exists():  # loaded before residents rated their requests
@@ -229,6 +240,7 @@ def load_demo():
         load_unregistered()
         load_volume(officer)
         load_history()
+        load_risks()
         load_reason_changes()  # last: a decision after it could not use the reason it retires
 
 
@@ -238,6 +250,28 @@ def load_reason_changes():
     reword_reason(User.get(User.username == "fahad"), Reason.get(Reason.code == "docs_missing"),
                   "المستندات المطلوبة ناقصة أو غير مقروءة؛ أرفقها بصيغة PDF واضحة.",
                   "The required documents are missing or unreadable; attach them as a clear PDF.")
+
+
+def load_risks():
+    """Fahad supervises Noura and Khalid; Noura holds a request at risk (Resident 00's
+    passport, at most two working days left) and Khalid one two working days
+    overdue (Resident 01's worker's iqama): `flask staff watch --once` tells Noura of
+    hers and Fahad of Khalid's, besides what the volume has at risk and overdue."""
+    fahad = User.get(User.username == "fahad")
+    User.update(supervisor=fahad).where(User.username.in_(["noura", "khalid"])).execute()
+    today = riyadh_today()
+    closed = closed_days(today - dt.timedelta(days=30))
+    horizon = risk_horizon(today, closed=closed)
+    soon = next(k for k in range(1, 30) if due_date(today - dt.timedelta(days=k), closed=closed) <= horizon)
+    late = next(k for k in range(1, 40) if working_days_between(
+        due_date(today - dt.timedelta(days=k), closed=closed), today, closed) >= 2)
+    first, second = (User.get(User.username == name) for name in ("resident00", "resident01"))
+    at_risk = file_request(first, Person.linked_by_number(first, first.id_number), "passport", RISK_TEXTS["at_risk"],
+                           soon)
+    at_risk.change_status(UNDER_REVIEW, actor=User.get(User.username == "noura"))
+    worker = Person.get((Person.sponsor_id_number == second.id_number) & (Person.id_number != second.id_number))
+    overdue = file_request(second, worker, "iqama_renewal", RISK_TEXTS["overdue"], late)
+    overdue.change_status(UNDER_REVIEW, actor=User.get(User.username == "khalid"))
 
 
 def make_staff(username, full_name, role):

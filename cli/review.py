@@ -13,6 +13,7 @@ from models import (
     RecoveryCode,
     ServiceRequest,
     User,
+    parse_mobile,
     parse_request_number,
     write_transaction,
 )
@@ -44,19 +45,40 @@ staff = AppGroup("staff", help="Officers and supervisors.")
 @click.argument("username")
 @click.option("--role", type=click.Choice(["officer", "supervisor"]), default="officer")
 @click.option("--name", "full_name", default=None, help="Full name shown to colleagues.")
+@click.option("--mobile", default=None, help="Saudi mobile (05XXXXXXXX) for the watcher's SMS.")
+@click.option("--supervisor", "supervisor_name", default=None,
+              help="The supervisor told of this account's overdue requests.")
 @click.password_option(help="Asked for when not given; also read from standard input.")
-def create_staff(username, role, full_name, password):
+def create_staff(username, role, full_name, mobile, supervisor_name, password):
     """Create a staff account and show its second factor (a QR code for an
     authenticator app) and its recovery codes, once."""
     if len(password) < 10:
         raise click.ClickException("The password needs at least 10 characters.")
+    mobile = staff_mobile(mobile) if mobile is not None else None
     with write_transaction():
         if User.get_or_none(User.username == username):
             raise click.ClickException(f"The username {username} is taken.")
-        user = User.create_staff(username, role, full_name, password)
+        supervisor = named_supervisor(supervisor_name) if supervisor_name else None
+        user = User.create_staff(username, role, full_name, password, mobile=mobile, supervisor=supervisor)
         codes = RecoveryCode.replace_for(user)
     click.echo(f"Created {role} {username}.")
     show_second_factor(user, codes)
+
+
+def staff_mobile(raw):
+    """A staff mobile in E.164, Arabic-Indic digits accepted, or the reason it is wrong."""
+    try:
+        return parse_mobile(raw)
+    except InvalidNumber as error:
+        raise click.ClickException(str(error)) from None
+
+
+def named_supervisor(username):
+    """The active supervisor account `username`, or the reason there is none."""
+    user = User.staff_named(username)
+    if user is None or user.role != "supervisor" or user.disabled:
+        raise click.ClickException(f"No active supervisor account {username}.")
+    return user
 
 
 @staff.command("second-factor")

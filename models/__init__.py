@@ -15,6 +15,7 @@
 - statuses.py   a request's statuses and the moves between them
 - workflow.py   ServiceRequest from submission to decision, its events and documents
 - audit.py      the append-only trail of staff actions
+- watcher.py    who must hear of requests at risk or overdue, told once by SMS
 - figures.py    the deadline figures, computed in SQL
 - ratings.py    residents' ratings of decided requests (staff see averages only)
 - performance.py the record published: per service and month, kept ten minutes per process
@@ -27,7 +28,16 @@ from models.audit import Audit
 from models.base import BaseModel, StoredFile, check_database, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues
 from models.clock import RIYADH, riyadh_date, riyadh_today, utcnow
-from models.deadlines import REVIEW_WORKING_DAYS, DayOff, closed_days, due_date, public_holidays
+from models.deadlines import (
+                          AT_RISK_WORKING_DAYS,
+                          REVIEW_WORKING_DAYS,
+                          DayOff,
+                          closed_days,
+                          due_date,
+                          public_holidays,
+                          risk_horizon,
+                          working_days_left,
+)
 from models.drafts import (
                           DESCRIPTION_MAX,
                           DESCRIPTION_MIN,
@@ -88,6 +98,7 @@ from models.statuses import (
                           ActionRefused,
 )
 from models.users import ROLES, STAFF_ROLES, Person, User, UsernameTaken
+from models.watcher import StaffAlert, watch_pass
 from models.workflow import (
                           Document,
                           Event,
@@ -98,10 +109,10 @@ from models.workflow import (
 
 MODELS = [User, Person, Service, DayOff, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
           WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating,
-          ReasonChange]
+          ReasonChange, StaffAlert]
 
 __all__ = [
-    "ACCEPTED", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
+    "ACCEPTED", "AT_RISK_WORKING_DAYS", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
     "BaseModel", "CodeNotSent", "CodeSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
     "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "DayOff", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
@@ -110,13 +121,15 @@ __all__ = [
     "SENDS_PER_HOUR",
     "SENDS_PER_PHONE_PER_DAY",
     "SIGN_IN_TRIES", "STAFF_ROLES",
-    "STARS", "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StoredFile", "TRANSITIONS",
+    "STARS", "STATUSES", "STATUS_LABELS", "Service", "ServiceRequest", "SignInFailure", "StaffAlert",
+    "StoredFile", "TRANSITIONS",
     "TooManyDrafts", "UNDER_REVIEW", "User", "UsernameTaken", "WebSession", "add_day_off",
     "add_working_days", "check_database", "clean_filename", "closed_days", "db", "due_date", "is_common_password",
     "latin_digits",
     "luhn_digit", "luhn_valid",
     "mask_mobile", "new_request_number", "normalize_digits", "parse_id_number", "parse_mobile",
-    "parse_request_number", "public_holidays", "remove_day_off", "riyadh_date", "riyadh_today",
-    "schema_status", "sniff", "sync_catalogues", "upgrade", "utcnow", "working_days_between",
+    "parse_request_number", "public_holidays", "remove_day_off", "risk_horizon", "riyadh_date", "riyadh_today",
+    "schema_status", "sniff", "sync_catalogues", "upgrade", "utcnow", "watch_pass", "working_days_between",
+    "working_days_left",
     "write_transaction",
 ]

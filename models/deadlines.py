@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 
 import holidays as holiday_calendars
+from flask import current_app, has_app_context
 from peewee import CharField, DateField
 
 from models.base import BaseModel, write_transaction
@@ -16,6 +17,7 @@ from models.rules import add_working_days, working_days_between
 from models.statuses import RETURNED
 
 REVIEW_WORKING_DAYS = 7
+AT_RISK_WORKING_DAYS = 2  # a request is at risk with this many working days left or fewer (config)
 LOOK_AHEAD_DAYS = 370  # a deadline is never further than this from its start
 
 
@@ -71,6 +73,31 @@ def due_date(submitted_on, waiting_days=0, closed=None):
     return add_working_days(submitted_on, REVIEW_WORKING_DAYS + waiting_days, closed)
 
 
+def at_risk_days():
+    """AT_RISK_WORKING_DAYS from the app's configuration (the default outside an app)."""
+    if has_app_context():
+        return int(current_app.config.get("AT_RISK_WORKING_DAYS", AT_RISK_WORKING_DAYS))
+    return AT_RISK_WORKING_DAYS
+
+
+def risk_horizon(today, days=None, closed=None):
+    """The latest due date of a request at risk on `today`: the day before the
+    (days + 1)th working day after today, so that at most `days` working days lie
+    after today up to and including the due date (working_days_between)."""
+    days = at_risk_days() if days is None else days
+    closed = closed_days(today) if closed is None else closed
+    return add_working_days(today, days + 1, closed) - dt.timedelta(days=1)
+
+
+def working_days_left(today, due_on, closed):
+    """Working days after `today` up to and including `due_on`, or, once it passed,
+    minus the working days after `due_on` up to and including today (0 the weekend
+    right after a Thursday deadline: overdue, but no working day lost yet)."""
+    if due_on >= today:
+        return working_days_between(today, due_on, closed)
+    return -working_days_between(due_on, today, closed)
+
+
 def closed_days_in(year):
     """[(date, name, kind)] for a year: public holidays and the directorate's days off."""
     own = DayOff.select().where(DayOff.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
@@ -85,10 +112,40 @@ class RequestDeadline:
     changes. Mixed into ServiceRequest (models.workflow), whose columns it reads."""
 
     @classmethod
+    def running(cls):
+        """The SQL condition "its clock runs": undecided and not waiting on the resident."""
+        return cls.decided_at.is_null() & (cls.status != RETURNED)
+
+    @classmethod
     def overdue_on(cls, today):
         """The SQL condition "past its deadline on `today`" (a request waiting on the
         resident is paused, never overdue)."""
-        return cls.decided_at.is_null() & (cls.status != RETURNED) & (cls.due_on < today)
+        return cls.running() & (cls.due_on < today)
+
+    @classmethod
+    def at_risk_on(cls, today, horizon=None):
+        """The SQL condition "at risk on `today`": running, not overdue, and due by
+        `horizon` (risk_horizon(today), computed when not given)."""
+        horizon = risk_horizon(today) if horizon is None else horizon
+        return cls.running() & (cls.due_on >= today) & (cls.due_on <= horizon)
+
+    def is_at_risk(self, today, closed=None, days=None):
+        """At risk on `today` (the Python side of at_risk_on): running, not overdue,
+        at most `days` (AT_RISK_WORKING_DAYS) working days left."""
+        if self.status == RETURNED or self.is_final or self.due_on < today:
+            return False
+        closed = closed_days(today) if closed is None else closed
+        days = at_risk_days() if days is None else days
+        return working_days_between(today, self.due_on, closed) <= days
+
+    def working_days_left(self, today, closed=None):
+        """Working days left before the deadline (negative: working days over); None
+        while paused or decided."""
+        if self.status == RETURNED or self.is_final:
+            return None
+        if closed is None:
+            closed = closed_days(min(today, self.due_on), max(today, self.due_on) + dt.timedelta(days=1))
+        return working_days_left(today, self.due_on, closed)
 
 
     def is_overdue(self, today):

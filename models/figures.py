@@ -1,11 +1,17 @@
 """The deadline figures, computed in SQL (the same queries on SQLite and PostgreSQL),
-the daily chart drawn on the server as SVG, and how the SMS notices fare."""
+the daily chart drawn on the server as SVG, how the SMS notices fare, and, for
+supervisors, each officer's requests at risk and overdue, share decided on time and
+the reassignments of the period."""
 import datetime as dt
 
 from peewee import Case, Value, fn
 
+from models.audit import Audit
 from models.catalogue import Service
+from models.clock import RIYADH
+from models.deadlines import risk_horizon
 from models.notices import DELIVERED, FAILED, PENDING, Notice
+from models.users import User
 from models.workflow import ServiceRequest as SR  # noqa: N817 (a short alias keeps the SQL readable)
 
 PERCENTILES = (("median", 0.5), ("p90", 0.9))
@@ -42,20 +48,64 @@ def per_service(start, end, today):
     overdue = by_service(SR.select(SR.service, fn.COUNT(SR.id))
                          .where(SR.overdue_on(today))
                          .group_by(SR.service))
+    at_risk = by_service(SR.select(SR.service, fn.COUNT(SR.id))
+                         .where(SR.at_risk_on(today, risk_horizon(today)))
+                         .group_by(SR.service))
     times = percentile_hours(start, end, per_service=True)
     rows = [row(service, received.get(service.id, (0,))[0], *decided.get(service.id, (0, 0)),
-                overdue.get(service.id, (0,))[0], times.get(service.id, {}))
+                overdue.get(service.id, (0,))[0], times.get(service.id, {}), at_risk.get(service.id, (0,))[0])
             for service in Service.ordered()]
     total = row(None, *(sum(r[key] for r in rows) for key in ("received", "decided", "within", "overdue")),
-                percentile_hours(start, end, per_service=False).get(0, {}))
+                percentile_hours(start, end, per_service=False).get(0, {}), sum(r["at_risk"] for r in rows))
     return rows, total
 
 
-def row(service, received, decided, within, overdue, times):
+def row(service, received, decided, within, overdue, times, at_risk=0):
     within = int(within or 0)
     return dict(service=service, received=received, decided=decided, within=within, overdue=overdue,
-                share=(within / decided) if decided else None,
+                at_risk=at_risk, share=(within / decided) if decided else None,
                 median=times.get("median"), p90=times.get("p90"))
+
+
+def per_officer(start, end, today):
+    """One row per active officer and per anyone else who holds requests now or
+    decided some in the period (by name), then the row of requests nobody holds: at
+    risk and overdue now, decided in the period, decided by the deadline and its share."""
+    horizon = risk_horizon(today)
+    held_now = (SR.select(SR.assignee, fn.SUM(Case(None, [(SR.at_risk_on(today, horizon), 1)], 0)),
+                          fn.SUM(Case(None, [(SR.overdue_on(today), 1)], 0)))
+                .where(SR.decided_at.is_null() & (SR.due_on <= horizon)).group_by(SR.assignee))
+    now = {holder: (at_risk, overdue) for holder, at_risk, overdue in held_now.tuples()}
+    decided_then = (SR.select(SR.assignee, fn.COUNT(SR.id), fn.SUM(Case(None, [(SR.decided_on <= SR.due_on, 1)], 0)))
+                    .where(SR.decided_on.between(start, end)).group_by(SR.assignee))
+    decided = {holder: (count, within) for holder, count, within in decided_then.tuples()}
+    holders = [holder for holder in set(now) | set(decided) if holder is not None]
+    officers = (User.role == "officer") & (User.disabled == False)  # noqa: E712 (SQL)
+    staff = User.select().where(User.id.in_(holders) | officers).order_by(User.full_name, User.id)
+    rows = [officer_row(user, now.get(user.id), decided.get(user.id)) for user in staff]
+    nobody = officer_row(None, now.get(None), decided.get(None))
+    return rows + ([nobody] if nobody["at_risk"] or nobody["overdue"] or nobody["decided"] else [])
+
+
+def officer_row(user, now, decided):
+    at_risk, overdue = (int(v or 0) for v in (now or (0, 0)))
+    count, within = (int(v or 0) for v in (decided or (0, 0)))
+    return dict(user=user, at_risk=at_risk, overdue=overdue, decided=count, within=within,
+                share=(within / count) if count else None)
+
+
+def day_bounds(start, end):
+    """The period's first and last moment as naive UTC (Riyadh days)."""
+    def utc(day):
+        return dt.datetime.combine(day, dt.time.min, RIYADH).astimezone(dt.UTC).replace(tzinfo=None)
+    return utc(start), utc(end + dt.timedelta(days=1))
+
+
+def reassignments(start, end):
+    """How many requests supervisors reassigned to another officer in the period
+    (the audit trail's "reassign" rows)."""
+    first, after = day_bounds(start, end)
+    return Audit.select().where((Audit.action == "reassign") & (Audit.at >= first) & (Audit.at < after)).count()
 
 
 def daily(start, end):

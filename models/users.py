@@ -5,7 +5,7 @@ import secrets
 
 import pyotp
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField, IntegerField, IntegrityError
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import BaseModel, write_transaction
@@ -34,6 +34,7 @@ class User(UserMixin, BaseModel):
     totp_last_step = IntegerField(null=True)  # the last time step used: a code works once
     disabled = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
+    supervisor = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="team")  # told of overdue work
 
     @property
     def is_active(self):
@@ -68,10 +69,11 @@ class User(UserMixin, BaseModel):
         return user
 
     @classmethod
-    def create_staff(cls, username, role, full_name, password):
-        """A staff account with its second factor (a new TOTP secret)."""
-        user = cls(username=username, full_name=full_name or username, role=role,
-                   totp_secret=pyotp.random_base32())
+    def create_staff(cls, username, role, full_name, password, mobile=None, supervisor=None):
+        """A staff account with its second factor (a new TOTP secret), its mobile (for
+        the watcher's SMS) and the supervisor told of its overdue requests."""
+        user = cls(username=username, full_name=full_name or username, role=role, mobile=mobile,
+                   supervisor=supervisor, totp_secret=pyotp.random_base32())
         user.set_password(password)
         user.save()
         return user
@@ -116,6 +118,15 @@ class User(UserMixin, BaseModel):
         """The language the account's pages and SMS are in."""
         self.locale = lang
         type(self).update(locale=lang).where(type(self).id == self.id).execute()
+
+    def set_supervisor(self, supervisor):
+        """The supervisor told of this account's overdue requests (None: every supervisor)."""
+        self.supervisor = supervisor
+        type(self).update(supervisor=supervisor).where(type(self).id == self.id).execute()
+
+    def set_mobile(self, mobile):
+        self.mobile = mobile
+        type(self).update(mobile=mobile).where(type(self).id == self.id).execute()
 
     @classmethod
     def holding(cls, id_number):

@@ -12,7 +12,8 @@ RESIDENT_PAGES = ["/auth/account", "/requests/", "/requests/new", "/requests/{nu
                   "/requests/{number}/confirmation", "/inquiry", "/inquiry?number=12",
                   "/requests/new?service=visit_extension", "/requests/{number}/receipt", "/services/",
                   "/services/visit_extension", "/services/iqama_renewal", "/services/no-such-service"]
-STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/figures", "/staff/reasons", "/staff/reasons/1"]
+STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/figures", "/staff/reasons", "/staff/reasons/1",
+               "/staff/risks"]
 
 
 def violations(page):

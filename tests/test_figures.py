@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from models import ACCEPTED, REJECTED, RETURNED, RIYADH, Service, ServiceRequest
+from models import ACCEPTED, REJECTED, RETURNED, RIYADH, Audit, Service, ServiceRequest, User
 from tests.factories import make_user, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
@@ -110,3 +110,56 @@ def test_the_old_figures_address_redirects_with_its_query(app, known):
     assert response.status_code == 301
     assert response.headers["Location"] == "/staff/figures?start=2026-11-01&end=2026-11-30&_method=POST&endpoint=x"
     assert client.get("/staff/stats.csv?start=2026-11-01").headers["Location"] == "/staff/figures.csv?start=2026-11-01"
+
+
+# ------------------------------------------------------------------ supervisors: officers, risks, reassignments
+
+@pytest.fixture
+def held(app, resident, known):
+    """`known`, with holders: Noura decided 3 Nov (on time) and 20 Nov (late) and holds
+    the overdue one; Khalid decided 4 and 12 Nov (both on time) and holds a request due
+    Thursday 26 Nov, at risk on Wednesday 25 (Thu 26 and Sun 29 are the two working days
+    left). Two reassignments: one in November, one in October."""
+    noura = User.get(User.username == "noura")
+    khalid = make_user("khalid", None, role="officer", full_name="Khalid Officer")
+    fahad = make_user("fahad", None, role="supervisor", full_name="Fahad Supervisor")
+    extra = submit_request(resident)
+    place(extra, dt.date(2026, 11, 17), dt.date(2026, 11, 26))
+    for request, holder in ((known[0], noura), (known[3], noura), (known[4], noura), (known[1], khalid),
+                            (known[2], khalid), (extra, khalid)):
+        ServiceRequest.update(assignee=holder).where(ServiceRequest.id == request.id).execute()
+    for moment in (dt.datetime(2026, 11, 20, 8), dt.datetime(2026, 10, 20, 8)):
+        Audit.create(request=known[4], actor=fahad, action="reassign", from_status="received",
+                     to_status="received", at=moment)
+    return noura, khalid, extra
+
+
+def test_each_officers_risks_and_share_on_time(app, held):
+    from models.figures import per_officer, per_service, reassignments
+    rows = {(r["user"].username if r["user"] else None): r for r in per_officer(START, END, TODAY)}
+    assert (rows["noura"]["at_risk"], rows["noura"]["overdue"], rows["noura"]["decided"],
+            rows["noura"]["within"], rows["noura"]["share"]) == (0, 1, 2, 1, 0.5)
+    assert (rows["khalid"]["at_risk"], rows["khalid"]["overdue"], rows["khalid"]["share"]) == (1, 0, 1.0)
+    assert (rows[None]["decided"], rows[None]["share"]) == (1, 0.0)  # the visit extension nobody held
+    assert "fahad" not in rows  # a supervisor who holds nothing
+    services, total = per_service(START, END, TODAY)
+    assert next(r for r in services if r["service"].code == "passport")["at_risk"] == 1 and total["at_risk"] == 1
+    assert reassignments(START, END) == 1 and reassignments(dt.date(2026, 10, 1), END) == 2
+
+
+def test_supervisors_see_the_officers_figures_officers_do_not(app, held):
+    supervisor = app.test_client()
+    sign_in_client(supervisor, "fahad")
+    html = supervisor.get("/staff/figures?start=2026-11-01&end=2026-11-30", headers=EN).text
+    officers = html[html.index('id="officers"'):html.index('id="reassignments"')]
+    assert "Khalid Officer" in officers and "100%" in officers and "50%" in officers
+    assert "1 request was reassigned to another officer in this period." in html
+    late_november = supervisor.get("/staff/figures?start=2026-11-21&end=2026-11-30", headers=EN).text
+    assert "No request was reassigned to another officer in this period." in late_november
+    assert "At risk now" in html
+    arabic = supervisor.get("/staff/figures?start=2026-11-01&end=2026-11-30").text
+    assert "أُسند طلب واحد إلى موظف آخر في هذه الفترة." in arabic and "الموظفون" in arabic
+    officer_html = figures_client(app).get("/staff/figures?start=2026-11-01&end=2026-11-30", headers=EN).text
+    assert 'id="officers"' not in officer_html and "reassigned" not in officer_html
+    rows = list(csv.DictReader(io.StringIO(supervisor.get("/staff/figures.csv?start=2026-11-01&end=2026-11-30").text)))
+    assert next(r for r in rows if r["service"] == "passport")["at_risk_now"] == "1" and rows[-1]["at_risk_now"] == "1"

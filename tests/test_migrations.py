@@ -39,6 +39,7 @@ from models import (
     Reason,
     ReasonChange,
     ServiceRequest,
+    StaffAlert,
     User,
     db,
     upgrade,
@@ -51,7 +52,7 @@ from tests.factories import PASSWORD, TEST_SECRET_KEY, make_id_number, minimal_p
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings", "0005_open_by_person",
-              "0006_code_per_browser", "0010_reasons"]
+              "0006_code_per_browser", "0008_watcher", "0010_reasons"]
 OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest", "event", "audit",
               "document", "draft", "draftfile"]
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py
@@ -288,7 +289,7 @@ def expected_after_upgrade(before):
     expected = without_catalogue(before)
     for row in expected["user"].values():  # 0003: the lock moved to sign_in_failure; mobiles, second factors
         del row["failed_logins"], row["locked_until"]
-        row.update(mobile=None, totp_secret=None, totp_last_step=None)
+        row.update(mobile=None, totp_secret=None, totp_last_step=None, supervisor_id=None)  # 0008: supervisor
     for row in expected["person"].values():
         row.update(mobile=None)
     for row in expected["servicerequest"].values():
@@ -506,6 +507,21 @@ def test_0010_keeps_old_reasons_current_and_a_rewording_leaves_old_decisions_the
     sign_in(resident, "amal")
     page = resident.get(f"/requests/{REJECTED_NO}").text
     assert docs_missing.text_ar in page and "نص جديد للسبب." not in page
+def test_0008_gives_staff_a_supervisor_and_records_who_was_told(upgraded):
+    _, before, _ = upgraded
+    with db.connection_context():
+        assert "staff_alert" in db.get_tables() and StaffAlert.select().count() == 0
+        assert any(i.unique and i.columns == ["request_id", "user_id", "kind"] for i in db.get_indexes("staff_alert"))
+        index = next(i for i in db.get_indexes("servicerequest") if i.name == "servicerequest_open_by_assignee")
+        assert index.columns == ["assignee_id", "due_on", "id"] and "decided_at" in index.sql.lower()
+        noura = User.get(User.username == "noura")
+        assert noura.supervisor is None
+        chief = User.create(username="chief", password_hash=PASSWORD_HASH, full_name="Chief", role="supervisor")
+        noura.set_supervisor(chief)
+        assert User.get(User.username == "noura").supervisor.username == "chief"
+        review = ServiceRequest.numbered(REVIEW_NO)
+        StaffAlert.create(request=review, user=noura, kind="at_risk", notice_key="staff-test")
+        assert [(a.request.number, a.user.username) for a in StaffAlert.select()] == [(REVIEW_NO, "noura")]
 
 
 def test_db_status_lists_the_applied_migrations_and_exits_1_when_one_is_pending(upgraded):

@@ -236,11 +236,20 @@ def figures_page():
     if period is None:
         return render_template("staff/figures.html", form=form), 422
     form.start.data, form.end.data = period
-    rows, total = figures.per_service(*period, today=riyadh_today())
+    today = riyadh_today()
+    rows, total = figures.per_service(*period, today=today)
     return render_template("staff/figures.html", form=form, period=period, rows=rows, total=total,
                            chart=figures.chart(figures.daily(*period)), notices=figures.notices(),
                            notice_labels=NOTICE_STATUS_LABELS, ratings=ratings_rows(rows, period),
-                           rating_average=rating_average)
+                           rating_average=rating_average, **officers_figures(period, today))
+
+
+def officers_figures(period, today):
+    """Supervisors only: each officer's requests at risk and overdue now and share
+    decided on time in the period, and the period's reassignments (None for officers)."""
+    if current_user.role != "supervisor":
+        return dict(officers=None, reassignments=None)
+    return dict(officers=figures.per_officer(*period, today), reassignments=figures.reassignments(*period))
 
 
 def ratings_rows(rows, period):
@@ -270,7 +279,7 @@ def old_figures_address():
 
 
 CSV_COLUMNS = ("service", "received", "decided", "decided_within_deadline", "share_within_deadline",
-               "overdue_now", "median_hours_to_decision", "p90_hours_to_decision")
+               "overdue_now", "at_risk_now", "median_hours_to_decision", "p90_hours_to_decision")
 
 
 @bp.route("/figures.csv")
@@ -286,7 +295,7 @@ def figures_csv():
     for index, row in enumerate(rows + [total]):
         writer.writerow([row["service"].code if row["service"] else "all", row["received"], row["decided"],
                          row["within"], "" if row["share"] is None else f"{row['share']:.3f}",
-                         row["overdue"], hours(row["median"]), hours(row["p90"])]
+                         row["overdue"], row["at_risk"], hours(row["median"]), hours(row["p90"])]
                         + (rating_cells(ratings[index]) if ratings else []))
     name = f"tawasul-figures-{period[0]}-{period[1]}.csv"
     return Response(out.getvalue(), mimetype="text/csv",

@@ -1,0 +1,82 @@
+"""flask staff watch | supervisor | mobile: the watcher that tells staff by SMS of
+requests at risk and overdue (models/watcher.py), and who hears what."""
+import logging
+import signal
+import time
+
+import click
+from flask import current_app
+from peewee import DatabaseError, InterfaceError
+
+from cli.review import named_supervisor, staff, staff_mobile
+from models import User, db, watch_pass
+
+
+def report(told, unreachable, tomorrow):
+    """What a pass did, a line each."""
+    lines = [f"SMS to {t.user.username} ({t.at_risk} at risk, {t.overdue} overdue): {t.text}" for t in told]
+    lines += [f"{user.username} has requests to hear of but no mobile (flask staff mobile)." for user in unreachable]
+    lines += [f"{user.username} had today's SMS already: the rest goes in tomorrow's." for user in tomorrow]
+    return lines
+
+
+@staff.command("watch")
+@click.option("--once", is_flag=True, help="One pass: queue what is due now, say what, then stop.")
+def watch(once):
+    """Tell staff by SMS of requests at risk (their officer) and overdue (the
+    officer's supervisor), once each, at most one SMS per person a day; a pass every
+    WATCH_SECONDS. Several watchers may run at once (models/watcher.py)."""
+    if once:
+        lines = report(*watch_pass())
+        click.echo("\n".join(lines) if lines else "Nobody to tell.")
+        return
+    logger = current_app.logger
+    logger.setLevel(logging.INFO)
+    interval = float(current_app.config["WATCH_SECONDS"])
+    stopping = []
+    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the pass, then stop
+        signal.signal(signum, lambda *_: stopping.append(True))
+    while not stopping:
+        try:
+            db.connect(reuse_if_open=True)
+            for line in report(*watch_pass()):
+                logger.info("%s", line)
+        except (DatabaseError, InterfaceError) as error:  # the database restarts: wait and go on
+            logger.warning("the database: %s", error)
+            db.close()
+        waited = 0.0
+        while not stopping and waited < interval:
+            time.sleep(min(1.0, interval - waited))
+            waited += 1.0
+    db.close()
+
+
+@staff.command("supervisor")
+@click.argument("username")
+@click.argument("supervisor", required=False)
+@click.option("--none", "clear", is_flag=True, help="No supervisor of its own: every supervisor is told.")
+def set_supervisor(username, supervisor, clear):
+    """Name the supervisor told of USERNAME's overdue requests (or --none)."""
+    user = User.staff_named(username)
+    if user is None:
+        raise click.ClickException(f"No staff account {username}.")
+    if clear == bool(supervisor):
+        raise click.ClickException("Name a supervisor, or give --none.")
+    chief = None if clear else named_supervisor(supervisor)
+    if chief is not None and chief.id == user.id:
+        raise click.ClickException("Nobody is their own supervisor.")
+    user.set_supervisor(chief)
+    click.echo(f"{username}'s overdue requests are told to "
+               f"{chief.username if chief else 'every supervisor'}.")
+
+
+@staff.command("mobile")
+@click.argument("username")
+@click.argument("mobile")
+def set_mobile(username, mobile):
+    """Set the mobile a staff account gets the watcher's SMS on."""
+    user = User.staff_named(username)
+    if user is None:
+        raise click.ClickException(f"No staff account {username}.")
+    user.set_mobile(staff_mobile(mobile))
+    click.echo(f"{username}'s mobile is {user.mobile}.")
