@@ -10,7 +10,7 @@ from models.audit import Audit
 from models.catalogue import Service
 from models.clock import RIYADH
 from models.deadlines import risk_horizon
-from models.notices import DELIVERED, FAILED, PENDING, Notice
+from models.notices import DELIVERED, FAILED, PENDING, STAFF_NOTICE_KIND, Notice
 from models.users import User
 from models.workflow import ServiceRequest as SR  # noqa: N817 (a short alias keeps the SQL readable)
 
@@ -136,6 +136,8 @@ def chart(days, width=640, height=100):
 
 
 def notices():
-    """{status: how many SMS notices}, for pending, delivered and failed (all time)."""
-    counted = dict(Notice.select(Notice.status, fn.COUNT(Notice.id)).group_by(Notice.status).tuples())
+    """{status: how many SMS notices to residents}, for pending, delivered and failed
+    (all time); the staff's daily reminders (models.watcher) are not counted."""
+    counted = dict(Notice.select(Notice.status, fn.COUNT(Notice.id)).where(Notice.kind != STAFF_NOTICE_KIND)
+                   .group_by(Notice.status).tuples())
     return {status: counted.get(status, 0) for status in (PENDING, DELIVERED, FAILED)}

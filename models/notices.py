@@ -21,6 +21,7 @@ from models.base import BaseModel, is_sqlite, write_transaction
 from models.clock import utcnow
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+STAFF_NOTICE_KIND = "staff"  # the staff's daily reminders (models.watcher); the rest go to residents
 NOTICE_STATUS_LABELS = {PENDING: _l("Waiting"), DELIVERED: _l("Delivered"), FAILED: _l("Failed")}
 
 BATCH = 10  # notices a worker claims at once

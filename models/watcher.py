@@ -28,12 +28,11 @@ from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, fn
 from models.base import BaseModel, lock_for_transaction, write_transaction
 from models.clock import riyadh_today, utcnow
 from models.deadlines import closed_days, risk_horizon
-from models.notices import Notice
+from models.notices import STAFF_NOTICE_KIND, Notice
 from models.users import STAFF_ROLES, User
 from models.workflow import ServiceRequest as SR  # noqa: N817 (a short alias keeps the SQL readable)
 
 AT_RISK, OVERDUE = "at_risk", "overdue"
-NOTICE_KIND = "staff"
 
 
 class StaffAlert(BaseModel):
@@ -153,7 +152,7 @@ def tell(person, day):
         for start in range(0, len(rows), 200):
             StaffAlert.insert_many(rows[start:start + 200]).execute()
         text = summary_text(person, len(at_risk), max((due for _, due in at_risk), default=None), len(overdue))
-        Notice.queue(key, person.mobile, text, kind=NOTICE_KIND)
+        Notice.queue(key, person.mobile, text, kind=STAFF_NOTICE_KIND)
     return Told(person, len(at_risk), len(overdue), text)
 
 

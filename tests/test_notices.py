@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from app import create_app
 from cli.notices import deliver_due, gateway_from
 from models import ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, ActionRefused, Event, Notice, ServiceRequest, User, db
-from models.notices import DELIVERED, FAILED, PENDING
+from models.notices import DELIVERED, FAILED, PENDING, STAFF_NOTICE_KIND
 from tests.factories import TEST_SECRET_KEY, make_user, sign_in_client
 
 MOBILE = "+966501234567"
@@ -341,6 +341,7 @@ def test_the_figures_show_notices_pending_failed_and_delivered(app, resident):
     queue(6)
     Notice.update(status=DELIVERED).where(Notice.key.in_(["test-0", "test-1", "test-2"])).execute()
     Notice.update(status=FAILED).where(Notice.key == "test-3").execute()
+    Notice.queue("staff-reminder", "+966500000901", "Tawasul: 3 requests you hold are due", STAFF_NOTICE_KIND)
     html = staff_client(app).get("/staff/figures", headers=EN).get_data(as_text=True)
     assert "SMS notices to residents" in html
     assert '<td id="notices-pending">2</td>' in html and '<td id="notices-delivered">3</td>' in html
