@@ -16,6 +16,7 @@
 - audit.py      the append-only trail of staff actions
 - figures.py    the deadline figures, computed in SQL
 - ratings.py    residents' ratings of decided requests (staff see averages only)
+- objections.py a resident's objection to a rejection, decided by a supervisor
 - migrations/   the schema, one numbered script per change (`flask db upgrade`)
 
 Everything is re-exported here, so `from models import ServiceRequest` works.
@@ -48,6 +49,7 @@ from models.identity import (
                           WebSession,
 )
 from models.notices import Notice
+from models.objections import OBJECTION_DAYS, OBJECTION_MIN, OVERTURNED, UPHELD, Objection
 from models.ratings import COMMENT_MAX, STARS, AlreadyRated, NotDecided, Rating
 from models.rules import (
                           ID_TYPE_LABELS,
@@ -94,13 +96,15 @@ from models.workflow import (
 )
 
 MODELS = [User, Person, Service, DayOff, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
-          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating]
+          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating,
+          Objection]
 
 __all__ = [
     "ACCEPTED", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
     "BaseModel", "CodeNotSent", "CodeSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
     "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "DayOff", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
+    "OBJECTION_DAYS", "OBJECTION_MIN", "OVERTURNED", "Objection", "UPHELD",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
     "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SENDS_PER_HOUR",
     "SENDS_PER_PHONE_PER_DAY",
