@@ -20,6 +20,7 @@ from models import (
     Document,
     Draft,
     Event,
+    Objection,
     Person,
     Rating,
     Reason,
@@ -79,6 +80,14 @@ DEMO_TEXTS_BEFORE = dict(
     returned="An absence report was filed against my worker by mistake while he was on approved leave; "
              "please cancel it.",
     returned_message="Attach the approved leave letter with the dates of the leave.",
+)
+
+
+# An objection waiting for fahad (supervisor): on a request of `demo` that noura rejected.
+DEMO_OBJECTION = dict(
+    description="أطلب تجديد جواز سفر ابني عبدالله قبل سفره للدراسة، فجوازه الحالي ينتهي بعد ثلاثة أشهر.",
+    reason="صورة شهادة القبول الجامعي غير واضحة؛ لا يمكن التحقق من تاريخ بدء الدراسة.",
+    text="أرفقت شهادة القبول بصورة واضحة في هذا الاعتراض، وتاريخ بدء الدراسة فيها ظاهر: الأول من الشهر القادم.",
 )
 
 
@@ -151,6 +160,8 @@ def top_up():
                                            & Person.mobile.is_null()).execute()
     load_unregistered()
     arabic_demo_texts()
+    if not Objection.select().exists():  # loaded before residents could object
+        load_objection()
     if not Rating.select().exists():  # loaded before residents rated their requests
         add_ratings(random.Random(8))
 
@@ -222,6 +233,21 @@ def load_demo():
         returned.change_status(RETURNED, actor=officer, message=DEMO_TEXTS["returned_message"])
         load_unregistered()
         load_volume(officer)
+        load_objection()
+
+
+def load_objection():
+    """A request of `demo` rejected by noura, with an objection (and a document)
+    waiting for a supervisor: fahad decides it; noura could not."""
+    owner, noura = User.get_or_none(User.username == "demo"), User.get_or_none(User.username == "noura")
+    if owner is None or noura is None:
+        return
+    son = Person.linked_by_number(owner, make_id_number(1, 55501234))
+    rejected = file_request(owner, son, "passport", DEMO_OBJECTION["description"], 6)
+    rejected = rejected.change_status(UNDER_REVIEW, actor=noura)
+    rejected = rejected.change_status(REJECTED, actor=noura, message=DEMO_OBJECTION["reason"])
+    Objection.lodge(rejected, owner, DEMO_OBJECTION["text"],
+                    [("شهادة-القبول.pdf", "application/pdf", demo_document())])
 
 
 def make_staff(username, full_name, role):

@@ -463,3 +463,18 @@ def test_a_rating_given_before_objecting_stays(app, rejected):
     assert send(client, rejected.number).status_code == 303
     with db.connection_context():
         assert Rating.get().stars == 3
+
+
+def test_the_demo_has_an_objection_waiting_for_fahad_on_a_rejection_by_noura(app, runner):
+    assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
+    with app.test_request_context(), db.connection_context():
+        waiting = list(Objection.waiting())
+        assert len(waiting) == 1
+        objection = waiting[0]
+        assert User.get_by_id(objection.request.owner_id).username == "demo"
+        fahad, noura = (User.get(User.username == name) for name in ("fahad", "noura"))
+        assert objection.deciders_refusal(fahad) is None and objection.deciders_refusal(noura) is not None
+        assert Document.select().where(Document.objection == objection.id).count() == 1
+    assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0  # loaded once
+    with db.connection_context():
+        assert Objection.select().count() == 1
