@@ -215,7 +215,7 @@ def test_the_arabic_demo_account_reads_arabic(browser, live, tmp_path):
         load_demo()
         demo = User.get(User.username == "demo")
         rejected = ServiceRequest.get((ServiceRequest.owner == demo) & (ServiceRequest.status == REJECTED)
-                                      & (ServiceRequest.reason == DEMO_TEXTS["rejected_reason"]))  # not the objected one
+                                      & (ServiceRequest.reason == DEMO_TEXTS["rejected_reason"]))  # not objected to
     for lang in ("ar", "en"):
         page = browser.new_context(locale=LOCALES[lang], viewport={"width": 360, "height": 800}).new_page()
         page.goto(f"{live}/auth/login")
