@@ -247,7 +247,7 @@ def load_objection():
     rejected = rejected.change_status(UNDER_REVIEW, actor=noura)
     rejected = rejected.change_status(REJECTED, actor=noura, message=DEMO_OBJECTION["reason"])
     Objection.lodge(rejected, owner, DEMO_OBJECTION["text"],
-                    [("شهادة-القبول.pdf", "application/pdf", demo_document())])
+                    [("admission-letter.pdf", "application/pdf", demo_document())])
 
 
 def make_staff(username, full_name, role):
