@@ -98,6 +98,8 @@ class Objection(BaseModel):
         if service_request.status != REJECTED:
             return _l("Only a rejected request can be objected to.")
         last_day = cls.last_day(service_request)
+        if last_day is None:  # a rejection without its time: nothing to count from
+            return _l("Only a rejected request can be objected to.")
         if (today or riyadh_today()) > last_day:
             return LazyString(window_closed, last_day, current_app.config.get("OBJECTION_DAYS", OBJECTION_DAYS))
         return None
