@@ -244,7 +244,8 @@ def load_objection():
         return
     son = Person.linked_by_number(owner, make_id_number(1, 55501234))
     rejected = file_request(owner, son, "passport", DEMO_OBJECTION["description"], 6)
-    rejected = rejected.change_status(UNDER_REVIEW, actor=noura)
+    ServiceRequest.update(assignee=noura).where(ServiceRequest.id == rejected.id).execute()  # hers, however assigned
+    rejected = ServiceRequest.get_by_id(rejected.id).change_status(UNDER_REVIEW, actor=noura)
     rejected = rejected.change_status(REJECTED, actor=noura, message=DEMO_OBJECTION["reason"])
     Objection.lodge(rejected, owner, DEMO_OBJECTION["text"],
                     [("admission-letter.pdf", "application/pdf", demo_document())])

@@ -117,6 +117,7 @@ def test_objection_pages_have_no_accessibility_violations(browser, live, e2e_res
     plain, objected = (submit_request(e2e_resident, person_name="أمل سعد") for _ in range(2))
     with db.connection_context():
         for made in (plain, objected):
+            ServiceRequest.update(assignee=officer).where(ServiceRequest.id == made.id).execute()
             ServiceRequest.get_by_id(made.id).change_status(UNDER_REVIEW, actor=officer).change_status(
                 REJECTED, actor=officer, message="سبب القرار")
     found = {}

@@ -29,6 +29,7 @@ def test_a_resident_objects_and_a_supervisor_decides_while_the_panel_follows(bro
     make_user("fahad", None, role="supervisor", full_name="Fahad Supervisor")
     created = submit_request(e2e_resident, person_name="أمل سعد")
     with db.connection_context():
+        ServiceRequest.update(assignee=noura).where(ServiceRequest.id == created.id).execute()
         current = ServiceRequest.get_by_id(created.id).change_status(UNDER_REVIEW, actor=noura)
         current.change_status(REJECTED, actor=noura, message="الشهادة المرفقة غير مصدقة.")
 

@@ -73,6 +73,7 @@ def objection_of(service_request):
 def reject(app, service_request, officer):
     """Reviewed and rejected by `officer` (its event and audit row name them)."""
     with app.test_request_context(), db.connection_context():
+        ServiceRequest.update(assignee=officer).where(ServiceRequest.id == service_request.id).execute()
         current = ServiceRequest.get_by_id(service_request.id)
         current = current.change_status(UNDER_REVIEW, actor=officer)
         return current.change_status(REJECTED, actor=officer, message=REJECTION)
