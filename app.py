@@ -60,6 +60,7 @@ def create_app(test_config=None, instance_path=None):
         QUEUE_POLL_SECONDS=30,
         RENDERED_CACHE_SIZE=2000,  # request pages kept per worker (web/rendered.py); 0: none
         NOJS_REFRESH_SECONDS=60,
+        OBJECTION_DAYS=30,  # a rejection may be objected to this many calendar days after it
         BABEL_DEFAULT_LOCALE="ar",
         BABEL_DEFAULT_TIMEZONE="Asia/Riyadh",
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(app.root_path, "translations"),

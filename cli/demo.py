@@ -20,6 +20,7 @@ from models import (
     Document,
     Draft,
     Event,
+    Objection,
     Person,
     Rating,
     Reason,
@@ -90,6 +91,14 @@ DEMO_TEXTS_BEFORE = dict(
     returned="An absence report was filed against my worker by mistake while he was on approved leave; "
              "please cancel it.",
     returned_message="Attach the approved leave letter with the dates of the leave.",
+)
+
+
+# An objection waiting for fahad (supervisor): on a request of `demo` that noura rejected.
+DEMO_OBJECTION = dict(
+    description="أطلب تجديد جواز سفر ابني عبدالله قبل سفره للدراسة، فجوازه الحالي ينتهي بعد ثلاثة أشهر.",
+    reason="صورة شهادة القبول الجامعي غير واضحة؛ لا يمكن التحقق من تاريخ بدء الدراسة.",
+    text="أرفقت شهادة القبول بصورة واضحة في هذا الاعتراض، وتاريخ بدء الدراسة فيها ظاهر: الأول من الشهر القادم.",
 )
 
 
@@ -166,6 +175,8 @@ def top_up():
                                             & User.supervisor.is_null()).execute()
     load_unregistered()
     arabic_demo_texts()
+    if not Objection.select().exists():  # loaded before residents could object
+        load_objection()
     if not Rating.select().exists():  # loaded before residents rated their requests
         add_ratings(random.Random(8))
     if not ServiceRequest.select().where(ServiceRequest.draft_token.startswith(HISTORY)).exists():
@@ -241,6 +252,7 @@ def load_demo():
         load_volume(officer)
         load_history()
         load_risks()
+        load_objection()
         load_reason_changes()  # last: a decision after it could not use the reason it retires
 
 
@@ -272,6 +284,21 @@ def load_risks():
     worker = Person.get((Person.sponsor_id_number == second.id_number) & (Person.id_number != second.id_number))
     overdue = file_request(second, worker, "iqama_renewal", RISK_TEXTS["overdue"], late)
     overdue.change_status(UNDER_REVIEW, actor=User.get(User.username == "khalid"))
+
+
+def load_objection():
+    """A request of `demo` rejected by noura, with an objection (and a document)
+    waiting for a supervisor: fahad decides it; noura could not."""
+    owner, noura = User.get_or_none(User.username == "demo"), User.get_or_none(User.username == "noura")
+    if owner is None or noura is None:
+        return
+    son = Person.linked_by_number(owner, make_id_number(1, 55501234))
+    rejected = file_request(owner, son, "passport", DEMO_OBJECTION["description"], 6)
+    ServiceRequest.update(assignee=noura).where(ServiceRequest.id == rejected.id).execute()  # hers, however assigned
+    rejected = ServiceRequest.get_by_id(rejected.id).change_status(UNDER_REVIEW, actor=noura)
+    rejected = rejected.change_status(REJECTED, actor=noura, message=DEMO_OBJECTION["reason"])
+    Objection.lodge(rejected, owner, DEMO_OBJECTION["text"],
+                    [("admission-letter.pdf", "application/pdf", demo_document())])
 
 
 def make_staff(username, full_name, role):

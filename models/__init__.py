@@ -19,6 +19,7 @@
 - figures.py    the deadline figures, computed in SQL
 - ratings.py    residents' ratings of decided requests (staff see averages only)
 - performance.py the record published: per service and month, kept ten minutes per process
+- objections.py a resident's objection to a rejection, decided by a supervisor
 - migrations/   the schema, one numbered script per change (`flask db upgrade`)
 
 Everything is re-exported here, so `from models import ServiceRequest` works.
@@ -60,6 +61,7 @@ from models.identity import (
                           WebSession,
 )
 from models.notices import Notice
+from models.objections import OBJECTION_DAYS, OBJECTION_MIN, OVERTURNED, UPHELD, Objection
 from models.ratings import COMMENT_MAX, STARS, AlreadyRated, NotDecided, Rating
 from models.reasons import ReasonChange, ReasonRetired
 from models.rules import (
@@ -109,13 +111,14 @@ from models.workflow import (
 
 MODELS = [User, Person, Service, DayOff, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
           WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating,
-          ReasonChange, StaffAlert]
+          ReasonChange, StaffAlert, Objection]
 
 __all__ = [
     "ACCEPTED", "AT_RISK_WORKING_DAYS", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
     "BaseModel", "CodeNotSent", "CodeSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
     "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "DayOff", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
+    "OBJECTION_DAYS", "OBJECTION_MIN", "OVERTURNED", "Objection", "UPHELD",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
     "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "ReasonChange", "ReasonRetired", "RecoveryCode",
     "SENDS_PER_HOUR",

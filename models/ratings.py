@@ -5,6 +5,7 @@ from peewee import Check, DateTimeField, ForeignKeyField, IntegerField, Integrit
 
 from models.base import BaseModel, Prepared, slot, write_transaction
 from models.clock import utcnow
+from models.objections import Objection
 from models.workflow import ServiceRequest
 
 STARS = (1, 2, 3, 4, 5)
@@ -16,7 +17,8 @@ class AlreadyRated(ValueError):
 
 
 class NotDecided(ValueError):
-    """Only a decided (accepted or rejected) request can be rated."""
+    """Only a decided (accepted or rejected) request can be rated, and not while an
+    objection to its decision waits for its own."""
 
 
 class Rating(BaseModel):
@@ -33,7 +35,7 @@ class Rating(BaseModel):
     def give(cls, service_request, stars, comment=None):
         """The owner's rating of a decided request; AlreadyRated the second time, even
         when two arrive at the same moment (the unique request column decides)."""
-        if not service_request.is_final:
+        if not service_request.is_final or Objection.is_open_on(service_request):
             raise NotDecided()
         if stars not in STARS:
             raise ValueError(stars)

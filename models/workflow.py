@@ -12,6 +12,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    DeferredForeignKey,
     FloatField,
     ForeignKeyField,
     IntegerField,
@@ -382,6 +383,7 @@ class Event(BaseModel):
 class Document(StoredFile):
     request = ForeignKeyField(ServiceRequest, backref="documents", on_delete="CASCADE")
     added_at = DateTimeField(default=utcnow)
+    objection = DeferredForeignKey("Objection", null=True, on_delete="CASCADE")  # sent with the objection
 
     @classmethod
     def listing(cls, service_request):
@@ -413,7 +415,7 @@ PUBLIC_TIMELINE = Prepared(lambda: Event.select().where((Event.request == slot("
                                                         & (Event.internal == False))  # noqa: E712 (SQL)
                            .order_by(Event.at, Event.id))
 DOCUMENTS = Prepared(lambda: Document.select(Document.id, Document.name, Document.content_type, Document.size,
-                                             Document.sha256, Document.added_at)
+                                             Document.sha256, Document.added_at, Document.objection)
                      .where(Document.request == slot("request")).order_by(Document.id))
 
 

@@ -106,3 +106,38 @@ def test_after_decision_pages_have_no_accessibility_violations(browser, live, e2
     page.goto(f"{live}/staff/requests/{held.number}")
     found["not the holder"] = violations(page)
     assert {name: v for name, v in found.items() if v} == {}
+
+
+@pytest.mark.parametrize("locale", ["ar-SA", "en-US"])
+def test_objection_pages_have_no_accessibility_violations(browser, live, e2e_resident, locale):
+    """The objection form (and with its errors), a request whose objection waits, the
+    supervisors' objections page and the objection on the staff request page."""
+    from models import REJECTED, UNDER_REVIEW, ServiceRequest, db
+    officer = make_user("noura", None, role="officer", full_name="Noura")
+    make_user("fahad", None, role="supervisor", full_name="Fahad")
+    plain, objected = (submit_request(e2e_resident, person_name="أمل سعد") for _ in range(2))
+    with db.connection_context():
+        for made in (plain, objected):
+            ServiceRequest.update(assignee=officer).where(ServiceRequest.id == made.id).execute()
+            ServiceRequest.get_by_id(made.id).change_status(UNDER_REVIEW, actor=officer).change_status(
+                REJECTED, actor=officer, message="سبب القرار")
+    found = {}
+    page = browser.new_context(locale=locale, bypass_csp=True, viewport={"width": 360, "height": 740}).new_page()
+    sign_in(page, live)
+    page.goto(f"{live}/requests/{objected.number}/objection")
+    page.fill("#text", "قصير")
+    page.click("main form button")
+    page.wait_for_selector("#text-error")
+    found["objection errors"] = violations(page)
+    page.fill("#text", "اعتراض مفصل على القرار يذكر ما أخطأ فيه بوضوح.")
+    page.click("main form button")
+    page.wait_for_url(f"**/requests/{objected.number}#status-panel")
+    found["objection waiting"] = violations(page)
+    page.goto(f"{live}/requests/{plain.number}/objection")
+    found["objection form"] = violations(page)
+    page = browser.new_context(locale=locale, bypass_csp=True, viewport={"width": 360, "height": 740}).new_page()
+    sign_in(page, live, "fahad", "/staff/")
+    for path in ("/staff/objections", f"/staff/requests/{objected.number}"):
+        page.goto(live + path)
+        found[path] = violations(page)
+    assert {name: v for name, v in found.items() if v} == {}

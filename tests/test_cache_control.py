@@ -24,6 +24,7 @@ NEVER_200 = {
     "auth.register_code": "the code step of a sign-up: only while a sign-up waits for its code",
     "auth.reset_code": "the code step of a password reset: only while a reset waits for its code",
     "staff.old_figures_address": "the figures' old address: a 301 to the new one",
+    "requests.objection": "the objection form: only for a rejected request (the walk's request is accepted: 409)",
 }
 
 

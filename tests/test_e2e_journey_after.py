@@ -208,13 +208,14 @@ def test_the_officers_page_without_javascript(browser, live, e2e_resident):
 
 
 def test_the_arabic_demo_account_reads_arabic(browser, live, tmp_path):
-    from cli.demo import DEMO_PASSWORD, load_demo
+    from cli.demo import DEMO_PASSWORD, DEMO_TEXTS, load_demo
     url = f"sqlite:///{tmp_path / 'e2e.sqlite'}"  # the live server's database
     app = create_app(dict(TESTING=True, SECRET_KEY=TEST_SECRET_KEY, DATABASE_URL=url))
     with app.app_context(), db.connection_context():
         load_demo()
         demo = User.get(User.username == "demo")
-        rejected = ServiceRequest.get((ServiceRequest.owner == demo) & (ServiceRequest.status == REJECTED))
+        rejected = ServiceRequest.get((ServiceRequest.owner == demo) & (ServiceRequest.status == REJECTED)
+                                      & (ServiceRequest.reason == DEMO_TEXTS["rejected_reason"]))  # not objected to
     for lang in ("ar", "en"):
         page = browser.new_context(locale=LOCALES[lang], viewport={"width": 360, "height": 800}).new_page()
         page.goto(f"{live}/auth/login")

@@ -15,6 +15,7 @@ default of a new column, a moved or converted value in `expected_after_upgrade`)
 and write a row into the new columns or tables after the upgrade.
 """
 import base64
+import datetime as dt
 import hashlib
 import os
 import re
@@ -23,11 +24,13 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import time_machine
 from peewee import DatabaseError
 from werkzeug.security import generate_password_hash
 
 from app import create_app, open_database
 from models import (
+    ActionRefused,
     AlreadyRated,
     Audit,
     DayOff,
@@ -35,6 +38,7 @@ from models import (
     Draft,
     DraftFile,
     Event,
+    Objection,
     Rating,
     Reason,
     ReasonChange,
@@ -52,7 +56,7 @@ from tests.factories import PASSWORD, TEST_SECRET_KEY, make_id_number, minimal_p
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings", "0005_open_by_person",
-              "0006_code_per_browser", "0008_watcher", "0010_reasons"]
+              "0006_code_per_browser", "0008_watcher", "0009_objections", "0010_reasons"]
 OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest", "event", "audit",
               "document", "draft", "draftfile"]
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py
@@ -292,6 +296,8 @@ def expected_after_upgrade(before):
         row.update(mobile=None, totp_secret=None, totp_last_step=None, supervisor_id=None)  # 0008: supervisor
     for row in expected["person"].values():
         row.update(mobile=None)
+    for row in expected["document"].values():  # 0009: no old document came with an objection
+        row.update(objection_id=None)
     for row in expected["servicerequest"].values():
         if row["number"] == LATE_NO:
             row.update(due_on=LATE_DUE_NOW, version=row["version"] + 1)
@@ -460,6 +466,20 @@ def test_0004_adds_an_empty_rating_table_and_old_decided_requests_can_be_rated(u
             Rating.give(ServiceRequest.numbered(ACCEPTED_NO), 1)
         after = snapshot(db)
     assert without_catalogue(after) == expected_after_upgrade(before)  # no old row changed
+
+
+def test_0009_adds_an_empty_objection_table_and_an_old_rejection_can_be_objected_to(upgraded):
+    app, _before, _applied = upgraded
+    with app.test_request_context(), db.connection_context():
+        assert "objection" in db.get_tables() and Objection.select().count() == 0
+        rejected = ServiceRequest.numbered(REJECTED_NO)
+        owner = User.get_by_id(rejected.owner_id)
+        with time_machine.travel(dt.datetime.combine(rejected.decided_on, dt.time(9)), tick=False):
+            objection = Objection.lodge(rejected, owner, "The certificate was attested; see the copy attached.",
+                                        [("attested.pdf", "application/pdf", PDF)])
+        assert Document.get(Document.objection == objection).request_id == rejected.id
+        with pytest.raises(ActionRefused):
+            Objection.lodge(rejected, owner, "A second objection to the same decision, refused.", [])
 
 
 def test_0005_finds_a_persons_undecided_requests_by_index(upgraded):

@@ -15,6 +15,7 @@ from models import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
     ID_TYPE_LABELS,
+    OBJECTION_MIN,
     InvalidNumber,
     Person,
     Service,
@@ -193,6 +194,27 @@ class AnswerForm(FlaskForm):
 
     def uploads(self):
         """(accepted files, problems): at most MAX_DOCUMENTS files in one answer."""
+        files, problems = read_uploads(request.files.getlist(self.documents.name))
+        limit = current_app.config["MAX_DOCUMENTS"]
+        return files[:limit], problems + over_limit_messages(name for name, _type, _data in files[limit:])
+
+
+class ObjectionForm(FlaskForm):
+    """The resident's objection to a rejection: why, and documents if they help."""
+    text = TextAreaField(_l("Why the decision should change"))
+    documents = MultipleFileField(_l("Add documents (optional)"))
+
+    def validate_text(self, field):
+        field.data = (field.data or "").strip()
+        if len(field.data) < OBJECTION_MIN:
+            raise ValidationError(_l("Say why in at least %(min)d characters (now %(count)d), so the supervisor "
+                                     "can decide without contacting you.", min=OBJECTION_MIN, count=len(field.data)))
+        if len(field.data) > DESCRIPTION_MAX:
+            raise ValidationError(_l("The objection may have at most %(max)d characters (now %(count)d).",
+                                     max=DESCRIPTION_MAX, count=len(field.data)))
+
+    def uploads(self):
+        """(accepted files, problems): the same checks and limits as a request's documents."""
         files, problems = read_uploads(request.files.getlist(self.documents.name))
         limit = current_app.config["MAX_DOCUMENTS"]
         return files[:limit], problems + over_limit_messages(name for name, _type, _data in files[limit:])

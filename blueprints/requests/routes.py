@@ -11,6 +11,7 @@ from blueprints.requests.forms import (
     AnswerForm,
     ConfirmForm,
     DeleteDraftForm,
+    ObjectionForm,
     RatingForm,
     RequestForm,
     over_limit_messages,
@@ -25,12 +26,14 @@ from models import (
     Draft,
     Event,
     InvalidNumber,
+    NotDecided,
+    Objection,
     Rating,
     ServiceRequest,
     TooManyDrafts,
     parse_request_number,
 )
-from models.clock import utcnow
+from models.clock import riyadh_today, utcnow
 from models.next_steps import after_acceptance
 from web.formatting import eligibility_rule
 from web.rendered import rendered_once
@@ -183,15 +186,29 @@ def receipt(number):
 
 def page_context(service_request, answer_form=None, rating_form=None):
     """What the request page shows; each form only where the page has it (an answer
-    while returned, start again once rejected, a rating once decided and not rated)."""
+    while returned, start again once rejected, a rating once decided, not rated and
+    with no objection waiting, the offer to object while it may be sent)."""
     final, status = service_request.is_final, service_request.status
     rating = Rating.of_request(service_request) if final else None
+    objection = Objection.of_request(service_request) if final else None
+    waiting = objection is not None and objection.is_open
     return dict(r=service_request, events=list(Event.timeline(service_request)),
                 documents=list(Document.listing(service_request)), panel_version=panel_version(service_request),
                 answer_form=answer_form or (AnswerForm() if status == RETURNED else None), rating=rating,
-                rating_form=rating_form or (RatingForm(formdata=None) if final and not rating else None),
+                rating_form=rating_form or (RatingForm(formdata=None) if final and not rating and not waiting
+                                            else None),
                 again_form=AgainForm() if status == REJECTED else None,
-                next_steps=after_acceptance(service_request.service) if final else None)
+                next_steps=after_acceptance(service_request.service) if final else None,
+                objection=objection, objection_waiting=waiting, polling=service_request.awaits_staff or waiting,
+                objection_last_day=objection_offered(service_request, objection))
+
+
+def objection_offered(service_request, objection):
+    """The last day to object, while the owner may still object to this request; else None."""
+    if service_request.status != REJECTED or objection is not None:
+        return None
+    last_day = Objection.last_day(service_request)
+    return last_day if last_day and riyadh_today() <= last_day else None
 
 
 def panel_version(service_request):
@@ -217,7 +234,9 @@ def page_key(service_request):
     address (the language switch comes back to it), the menu."""
     person = service_request.person
     rating = Rating.of_request(service_request) if service_request.is_final else None
-    return ("request-page", service_request.id, service_request.version, rating and rating.stars,
+    offered = service_request.status == REJECTED and objection_offered(
+        service_request, Objection.of_request(service_request)) is not None  # the offer ends with its last day
+    return ("request-page", service_request.id, service_request.version, rating and rating.stars, offered,
             get_locale().language, person.name, person.id_type, person.id_number, person.nationality,
             request.full_path, current_user.is_staff)
 
@@ -277,6 +296,8 @@ def rate(number):
     form = RatingForm()
     if not service_request.is_final:
         return detail_refusing(service_request, _("You can rate a request once it is decided."))
+    if Objection.is_open_on(service_request):
+        return detail_refusing(service_request, _("You can rate this request once your objection is decided."))
     if Rating.of_request(service_request):
         return already_rated(service_request)
     if not form.validate_on_submit():
@@ -285,11 +306,42 @@ def rate(number):
         Rating.give(service_request, form.stars.data, form.comment.data)
     except AlreadyRated:  # rated a moment ago, from another tab
         return already_rated(service_request)
+    except NotDecided:  # objected to a moment ago, from another tab
+        return detail_refusing(service_request, _("You can rate this request once your objection is decided."))
     return redirect(url_for("requests.detail", number=service_request.number, _anchor="rating"), 303)
 
 
 def already_rated(service_request):
     return detail_refusing(service_request, _("You have already rated this request: a request is rated once."))
+
+
+@bp.route("/<number>/objection", methods=["GET", "POST"])
+def objection(number):
+    """Object to a rejection, once, within OBJECTION_DAYS of it: why, and documents.
+    A refusal keeps what was typed on the page (409); a form to correct, 422."""
+    service_request = mine_or_404(number)
+    form = ObjectionForm()
+    problem = Objection.refusal(service_request)
+    if problem:
+        return objection_page(service_request, form, 409, error=str(problem))
+    if not form.is_submitted():
+        return objection_page(service_request, form)
+    if not form.validate_on_submit():
+        return objection_page(service_request, form, 422)
+    files, form.documents.errors = form.uploads()
+    if form.documents.errors:
+        return objection_page(service_request, form, 422)
+    try:
+        Objection.lodge(service_request, current_user, form.text.data, files)
+    except ActionRefused as error:  # sent a moment ago from another tab, or the time ran out meanwhile
+        return objection_page(service_request, form, 409, error=str(error))
+    return redirect(url_for("requests.detail", number=service_request.number, _anchor="status-panel"), 303)
+
+
+def objection_page(service_request, form, status=200, error=None):
+    return render_template("requests/objection.html", r=service_request, form=form, error=error,
+                           last_day=Objection.last_day(service_request),
+                           days=current_app.config["OBJECTION_DAYS"]), status
 
 
 @bp.route("/<number>/status")

@@ -1,4 +1,5 @@
 from blueprints.staff import (
+    objections,  # noqa: F401  (its routes join the staff blueprint)
     reasons,  # noqa: F401  (its views on bp)
     risks,  # noqa: F401 (its routes on bp)
 )

@@ -184,3 +184,19 @@ class PeriodForm(FlaskForm):
         if problem:
             self.end.errors = [problem]
         return problem is None
+
+
+class ObjectionDecisionForm(FlaskForm):
+    """A supervisor's decision on an objection: the rejection stands (with the reason
+    the resident reads) or is overturned (the request becomes accepted)."""
+    outcome = RadioField(_l("Decision on the objection"),
+                         choices=[("upheld", _l("The rejection stands (objection upheld)")),
+                                  ("overturned", _l("Overturn the rejection: the request is accepted"))],
+                         validators=[DataRequired(_l("Choose whether the rejection stands or is overturned."))])
+    reason = TextAreaField(_l("Reason (the resident reads this)"), validators=[
+        Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX))])
+
+    def validate_reason(self, field):
+        field.data = (field.data or "").strip()
+        if self.outcome.data == "upheld" and not field.data:
+            raise ValidationError(_l("When the rejection stands, give the reason: the resident reads it."))
