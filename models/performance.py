@@ -14,7 +14,6 @@ no share, median or average is drawn from fewer than 10 requests, and where only
 service's count in a month is hidden, the next smallest is hidden too (HIDDEN), so the
 all-services total does not give the hidden one away."""
 import datetime as dt
-import importlib.util
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from peewee import Case, fn
 from models.catalogue import Service
 from models.clock import riyadh_today, utcnow
 from models.deadlines import closed_days
+from models.objections import Objection
 from models.ratings import Rating
 from models.rules import is_working_day
 from models.workflow import ServiceRequest as SR  # noqa: N817 (a short alias keeps the SQL readable)
@@ -158,7 +158,6 @@ class Figures:
     services: list
     months: dict
     rows: dict
-    objections_known: bool
     rendered: dict = field(default_factory=dict)
 
 
@@ -190,16 +189,14 @@ def compute(today=None):
         for target in cell(service_id, day):
             target.ratings += count
             target.stars += int(stars)
-    objections = objection_counts(start, until)
-    for service_id, day, submitted, decided_count, overturned in (objections or ()):
+    for service_id, day, submitted, decided_count, overturned in objection_counts(start, until):
         for target in cell(service_id, day):
             target.objections += submitted
             target.objections_decided += decided_count
             target.overturned += overturned
     services = list(Service.ordered())
     rows = {calendar: shown_rows(cells[calendar], services, months[calendar]) for calendar in CALENDARS}
-    return Figures(today=today, until=until, computed_at=utcnow(), services=services, months=months, rows=rows,
-                   objections_known=objections is not None)
+    return Figures(today=today, until=until, computed_at=utcnow(), services=services, months=months, rows=rows)
 
 
 def shown_rows(cells, services, months):
@@ -246,15 +243,8 @@ def rated(start, end):
 
 def objection_counts(start, end):
     """[(service id, day, objections received that day, objections decided that day,
-    of which overturned)], or None while the project has no objections (no
-    models/objections.py): the page then says so instead of showing zeros.
-
-    Written against models.objections.Objection: `request` (a ServiceRequest, unique),
-    `submitted_on` and `decided_on` (Riyadh dates), `outcome` ("upheld" or "overturned")."""
-    if importlib.util.find_spec("models.objections") is None:
-        return None
-    from models.objections import Objection  # here: the objections may not exist (see above)
-
+    of which overturned)]: objections count in the month they were sent, their
+    outcomes in the month they were decided."""
     counts = Counter()
     for service_id, day, count in (Objection.select(SR.service, Objection.submitted_on, fn.COUNT(Objection.id))
                                    .join(SR).where(Objection.submitted_on.between(start, end))

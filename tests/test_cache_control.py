@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from models import ACCEPTED, UNDER_REVIEW, Document, Draft, Service, db
+from models import ACCEPTED, UNDER_REVIEW, Document, Draft, Reason, Service, db
 from tests.conftest import HX, make_app
 from tests.factories import make_amal, make_user, minimal_pdf, person_of, sign_in_client, submit_request
 
@@ -64,8 +64,9 @@ def url_values(resident):
                              description="My passport expires next month and I need it renewed.")
         draft.add_file("passport.pdf", "application/pdf", minimal_pdf())
         document = Document.get(Document.request == decided.id)
+        reason = Reason.get(Reason.code == "docs_missing")
     return dict(number=decided.number, document_id=document.id, token=draft.token, code="passport",
-                filename="css/app.css"), dict(draft=draft.token)
+                filename="css/app.css", reason_id=reason.id), dict(draft=draft.token)
 
 
 def get_routes(app):

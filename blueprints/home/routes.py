@@ -132,7 +132,7 @@ def performance_rows(figures, calendar):
             writer.writerow([calendar, f"{month[0]}-{month[1]:02d}", performance.first_day(month, calendar), code,
                              csv_count(row["received"]), csv_count(row["decided"]), csv_number(row["share"], 3),
                              csv_number(row["median"], 1),
-                             csv_count(row["objections"]) if figures.objections_known else "",
+                             csv_count(row["objections"]),
                              csv_number(row["overturned"], 3), csv_number(row["rating"], 2)])
     return out.getvalue()
 
