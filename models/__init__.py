@@ -14,6 +14,8 @@
 - statuses.py   a request's statuses and the moves between them
 - workflow.py   ServiceRequest from submission to decision, its events and documents
 - audit.py      the append-only trail of staff actions
+- assignment.py the rule that gives every request an officer; away, services handled,
+                reassignment, the append-only trail of team changes
 - figures.py    the deadline figures, computed in SQL
 - ratings.py    residents' ratings of decided requests (staff see averages only)
 - migrations/   the schema, one numbered script per change (`flask db upgrade`)
@@ -21,6 +23,7 @@
 Everything is re-exported here, so `from models import ServiceRequest` works.
 """
 from models import figures  # noqa: F401  (models.figures, the deadline figures)
+from models.assignment import OfficerService, StaffChange
 from models.audit import Audit
 from models.base import BaseModel, StoredFile, check_database, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues
@@ -94,13 +97,15 @@ from models.workflow import (
 )
 
 MODELS = [User, Person, Service, DayOff, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
-          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating]
+          WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating,
+          OfficerService, StaffChange]
 
 __all__ = [
     "ACCEPTED", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
     "BaseModel", "CodeNotSent", "CodeSent", "DESCRIPTION_MAX", "DESCRIPTION_MIN",
     "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "DayOff", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
+    "OfficerService", "StaffChange",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
     "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "RecoveryCode", "SENDS_PER_HOUR",
     "SENDS_PER_PHONE_PER_DAY",

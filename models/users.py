@@ -5,7 +5,7 @@ import secrets
 
 import pyotp
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField, IntegerField, IntegrityError
+from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerField, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import BaseModel, write_transaction
@@ -34,6 +34,12 @@ class User(UserMixin, BaseModel):
     totp_last_step = IntegerField(null=True)  # the last time step used: a code works once
     disabled = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
+    away_until = DateField(null=True)  # officers: away through this Riyadh date, back the day after
+    last_assigned_at = DateTimeField(null=True)  # officers: when the rule last gave them a request
+
+    def is_away(self, today):
+        """Away on `today` (a Riyadh date): away_until is the last day away."""
+        return self.away_until is not None and self.away_until >= today
 
     @property
     def is_active(self):

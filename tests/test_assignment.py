@@ -1,0 +1,188 @@
+"""Every request has an officer (models/assignment.py): the rule at submission, under
+load on both engines, ties, services narrowed, officers away and back, requests
+that wait for someone, a supervisor's reassignment, the team page and the queue's
+default views."""
+import datetime as dt
+import threading
+from collections import Counter
+
+from werkzeug.security import generate_password_hash
+
+from models import (
+    Audit,
+    Draft,
+    Event,
+    OfficerService,
+    Service,
+    ServiceRequest,
+    StaffChange,
+    User,
+    db,
+    riyadh_today,
+)
+from models.assignment import assign_waiting, set_away, set_back, set_services
+from models.samples import make_id_number, make_resident
+from tests.factories import PASSWORD, make_user, minimal_pdf, nobody_available, person_of, submit_request
+
+EN = {"Accept-Language": "en"}
+AR = {"Accept-Language": "ar"}
+
+
+def reload(row):
+    return type(row).get_by_id(row.id)
+
+
+def officers(count):
+    return [make_user(f"officer{i}", None, role="officer", full_name=f"Officer {i}") for i in range(count)]
+
+
+def undecided_counts(users):
+    return [ServiceRequest.select().where((ServiceRequest.assignee == u) & ServiceRequest.decided_at.is_null())
+            .count() for u in users]
+
+
+# ------------------------------------------------------------------ under load
+
+RESIDENTS, PER_RESIDENT, OFFICERS = 50, 10, 10
+
+
+def ready_drafts(resident):
+    """PER_RESIDENT drafts ready to send (the most a resident may keep at once)."""
+    person = person_of(resident, resident.full_name)
+    service = Service.get(Service.code == "passport")
+    drafts = []
+    for index in range(PER_RESIDENT):
+        draft = Draft.create(owner=resident, person=person, service=service,
+                             description=f"Request {index}: my passport expires next month, please renew it.")
+        draft.add_file("passport.pdf", "application/pdf", minimal_pdf(f"passport {index}"))
+        drafts.append(draft)
+    return drafts
+
+
+def test_500_requests_sent_at_once_are_each_assigned_once_and_evenly(app):
+    """10 officers; 50 residents send 10 requests each, all threads at once, each on
+    its own connection: every request is given exactly once (one audit row, one
+    timeline line), and the officers' undecided counts differ by at most one."""
+    staff = officers(OFFICERS)
+    password_hash = generate_password_hash(PASSWORD)
+    with db.connection_context():
+        drafts = [ready_drafts(make_resident(f"resident{i}", f"Resident {i}", make_id_number(1, 30000000 + i),
+                                             password_hash)) for i in range(RESIDENTS)]
+    db.close()
+    barrier, failures = threading.Barrier(RESIDENTS), []
+
+    def send(own_drafts):
+        with app.app_context(), db.connection_context():
+            barrier.wait()
+            try:
+                for draft in own_drafts:
+                    assert ServiceRequest.submit(draft) is not None
+            except Exception as error:  # reported below, with the others
+                failures.append(error)
+    threads = [threading.Thread(target=send, args=(own,)) for own in drafts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with db.connection_context():
+        requests = list(ServiceRequest.select())
+        assert len(requests) == RESIDENTS * PER_RESIDENT
+        assert all(r.assignee_id in {s.id for s in staff} for r in requests)
+        assigned = Counter(a.request_id for a in Audit.select().where(Audit.action == "assign"))
+        assert set(assigned) == {r.id for r in requests} and set(assigned.values()) == {1}
+        assert Audit.select().where(Audit.assignee.is_null(False)).count() == len(requests)
+        shown = Counter(e.request_id for e in Event.select().where(Event.kind == "assign"))
+        assert set(shown.values()) == {1} and len(shown) == len(requests)
+        counts = undecided_counts(staff)
+        spread = max(counts) - min(counts)
+        print(f"\nundecided per officer: {counts}, spread {spread}")
+        assert spread <= 1 and sum(counts) == len(requests)
+
+
+# ------------------------------------------------------------------ the rule
+
+def test_a_sent_request_goes_to_the_officer_with_fewest_undecided(app, resident, officer, officer2, supervisor):
+    first = submit_request(resident)
+    assert first.assignee_id == officer.id  # a tie, neither ever given one: the older account
+    second = submit_request(resident)
+    assert reload(second).assignee_id == officer2.id  # fewest undecided
+    with db.connection_context():
+        assert reload(officer).last_assigned_at is not None
+        audit = Audit.get(Audit.request == first.id)
+        assert (audit.action, audit.actor_id, audit.assignee_id) == ("assign", None, officer.id)
+        event = Event.get((Event.request == first.id) & (Event.kind == "assign"))
+        assert event.internal and event.actor_id == officer.id
+    assert submit_request(resident).assignee_id == officer.id  # 1 each: given longest ago wins
+
+
+def test_ties_go_to_the_officer_given_a_request_longest_ago(app, resident, officer, officer2):
+    with db.connection_context():
+        now = dt.datetime(2026, 1, 1, 8, 0)
+        User.update(last_assigned_at=now).where(User.id == officer.id).execute()
+        User.update(last_assigned_at=now - dt.timedelta(hours=1)).where(User.id == officer2.id).execute()
+    assert submit_request(resident).assignee_id == officer2.id
+    assert submit_request(resident).assignee_id == officer.id
+
+
+def test_decided_requests_do_not_count(app, resident, officer, officer2):
+    first, second = submit_request(resident), submit_request(resident)
+    assert (first.assignee_id, reload(second).assignee_id) == (officer.id, officer2.id)
+    with db.connection_context():
+        reload(first).change_status("under_review", officer)
+        reload(first).change_status("accepted", officer, message="Done.")
+    assert submit_request(resident).assignee_id == officer.id  # 0 undecided against 1
+
+
+def test_supervisors_and_disabled_officers_are_never_given_requests(app, resident, officer, officer2, supervisor):
+    with db.connection_context():
+        reload(officer2).disable()
+    assert [submit_request(resident).assignee_id for _ in range(3)] == [officer.id] * 3
+
+
+def test_a_narrowed_officer_gets_only_their_services(app, resident, officer, officer2, supervisor):
+    with db.connection_context():
+        visit = Service.get(Service.code == "visit_extension")
+        set_services(officer, [visit.id], actor=supervisor)
+        assert OfficerService.select().count() == 1
+        change = StaffChange.get()
+        assert (change.action, change.note, change.actor_id) == ("services", "visit_extension", supervisor.id)
+    assert [submit_request(resident).assignee_id for _ in range(2)] == [officer2.id] * 2  # passports
+    assert submit_request(resident, "Yusuf Yemeni", "visit_extension").assignee_id == officer.id
+    with db.connection_context():
+        set_services(officer, [], actor=supervisor)  # none: every service again
+        assert OfficerService.select().count() == 0
+    assert submit_request(resident).assignee_id == officer.id
+
+
+def test_with_nobody_available_a_request_waits_then_goes_to_the_first_available(app, resident, officer):
+    with db.connection_context():
+        set_away(officer, riyadh_today())
+    waiting = submit_request(resident)
+    assert waiting.assignee_id is None
+    with db.connection_context():
+        assert not Audit.select().where(Audit.action == "assign").exists()
+        assert set_back(officer) == 1
+        assert reload(waiting).assignee_id == officer.id
+        assert Audit.get(Audit.action == "assign").assignee_id == officer.id
+
+
+def test_an_away_that_ended_by_date_gives_the_waiting_requests(app, resident, officer, time_machine):
+    time_machine.move_to(dt.datetime(2026, 11, 18, 9, 0, tzinfo=dt.UTC))
+    with db.connection_context():
+        set_away(officer, dt.date(2026, 11, 19))  # away through Thursday 19th
+    waiting = submit_request(resident)
+    time_machine.move_to(dt.datetime(2026, 11, 19, 20, 59, tzinfo=dt.UTC))  # 23:59 in Riyadh: still away
+    with db.connection_context():
+        assert assign_waiting() == 0 and reload(waiting).assignee_id is None
+    time_machine.move_to(dt.datetime(2026, 11, 19, 21, 0, tzinfo=dt.UTC))  # the 20th in Riyadh: back
+    with db.connection_context():
+        assert assign_waiting() == 1 and reload(waiting).assignee_id == officer.id
+
+
+def test_a_new_request_that_finds_an_officer_lets_the_waiting_go_first(app, resident, officer):
+    with nobody_available():
+        waiting = submit_request(resident)
+    assert waiting.assignee_id is None
+    submit_request(resident)
+    assert reload(waiting).assignee_id == officer.id
