@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from collections import Counter
 
+import pytest
 from werkzeug.security import generate_password_hash
 
 from models import (
@@ -186,3 +187,68 @@ def test_a_new_request_that_finds_an_officer_lets_the_waiting_go_first(app, resi
     assert waiting.assignee_id is None
     submit_request(resident)
     assert reload(waiting).assignee_id == officer.id
+
+
+# ------------------------------------------------------------------ away, by command
+
+ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def test_away_by_command_moves_the_officers_requests_and_back_gives_again(app, runner, resident, officer, officer2):
+    hers, his = submit_request(resident), submit_request(resident)
+    until = riyadh_today() + dt.timedelta(days=3)
+    result = runner.invoke(args=["staff", "away", "noura", "--until", until.isoformat().translate(ARABIC_DIGITS)])
+    assert result.exit_code == 0, result.output
+    assert f"away through {until.isoformat()}" in result.output
+    assert f"again from {(until + dt.timedelta(days=1)).isoformat()}" in result.output
+    assert "1 request(s) moved" in result.output
+    with db.connection_context():
+        assert reload(officer).away_until == until
+        assert reload(hers).assignee_id == reload(his).assignee_id == officer2.id
+        moved = Audit.get(Audit.action == "reassign")
+        assert (moved.request_id, moved.note, moved.assignee_id, moved.actor_id) == (hers.id, "away", officer2.id, None)
+        assert StaffChange.get().action == "away"
+    assert submit_request(resident).assignee_id == officer2.id  # nobody is given work while away
+    result = runner.invoke(args=["staff", "away", "noura", "--back"])
+    assert result.exit_code == 0 and "is back" in result.output
+    assert submit_request(resident).assignee_id == officer.id  # 0 undecided against 3
+    with db.connection_context():
+        assert [c.action for c in StaffChange.select().order_by(StaffChange.id)] == ["away", "back"]
+
+
+def test_going_away_with_nobody_else_leaves_the_requests_waiting_until_back(app, runner, resident, officer):
+    hers = submit_request(resident)
+    result = runner.invoke(args=["staff", "away", "noura", "--until", riyadh_today().isoformat()])
+    assert result.exit_code == 0 and "0 request(s) moved to other officers, 1 waiting" in result.output
+    with db.connection_context():
+        assert reload(hers).assignee_id is None
+        assert Audit.get(Audit.action == "release").note == "away"
+    assert runner.invoke(args=["staff", "away", "noura", "--back"]).output.strip().endswith(
+        "1 waiting request(s) given out.")
+    with db.connection_context():
+        assert reload(hers).assignee_id == officer.id
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nobody", "--until", "2099-01-01"], "No staff account nobody."),
+    (["fahad", "--until", "2099-01-01"], "fahad is a supervisor: only officers are given requests."),
+    (["amal", "--back"], "No staff account amal."),
+    (["noura", "--until", "2020-01-01"], "is in the past"),
+    (["noura", "--until", "next week"], "is not a date written YYYY-MM-DD"),
+    (["noura"], "Give either --until YYYY-MM-DD or --back."),
+    (["noura", "--until", "2099-01-01", "--back"], "Give either --until YYYY-MM-DD or --back."),
+])
+def test_away_by_command_refuses_clearly(app, runner, resident, officer, supervisor, args, message):
+    result = runner.invoke(args=["staff", "away", *args])
+    assert result.exit_code != 0 and message in result.output
+    with db.connection_context():
+        assert reload(officer).away_until is None and not StaffChange.select().exists()
+
+
+def test_assign_waiting_by_command(app, runner, resident, officer):
+    with nobody_available():
+        waiting = submit_request(resident)
+    result = runner.invoke(args=["staff", "assign-waiting"])
+    assert result.exit_code == 0 and "1 waiting request(s) given out." in result.output
+    with db.connection_context():
+        assert reload(waiting).assignee_id == officer.id

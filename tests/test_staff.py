@@ -23,7 +23,7 @@ from models import (
     utcnow,
 )
 from tests.conftest import HX
-from tests.factories import csrf_token, minimal_pdf, sign_in_client, submit_request
+from tests.factories import csrf_token, minimal_pdf, nobody_available, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -101,7 +101,8 @@ def quiet_weeks(time_machine):
 @pytest.fixture
 def queue_data(resident, other_resident, time_machine):
     """Four open requests with known deadlines and one decided, seen on QUEUE_DAY:
-    filed 20 and 10 days before it (overdue), 5 and 1 (not yet)."""
+    filed 20 and 10 days before it (overdue), 5 and 1 (not yet), sent while no
+    officer was available (they wait unassigned)."""
     time_machine.move_to(QUEUE_DAY)
     made = []
     for days_ago, person, service, owner in ((20, "Amal Saad", "passport", resident),
@@ -109,7 +110,8 @@ def queue_data(resident, other_resident, time_machine):
                                              (10, "Badr Ali", "passport", other_resident),
                                              (5, "Ravi Indian", "profession", resident),
                                              (30, "Amal Saad", "passport", resident)):
-        created = submit_request(owner, person_name=person, service=service)
+        with nobody_available():
+            created = submit_request(owner, person_name=person, service=service)
         submitted = utcnow() - dt.timedelta(days=days_ago)
         ServiceRequest.update(submitted_at=submitted, submitted_on=riyadh_date(submitted),
                               due_on=add_working_days(riyadh_date(submitted), 7)).where(
@@ -242,8 +244,24 @@ def test_claim_release_and_who_has_it(app, officer, officer2, supervisor, servic
     assert post(khalid, service_request.number, "start").status_code == 409
     assert reload(service_request).status == RECEIVED
     assert post(as_user(app, "fahad"), service_request.number, "release").status_code == 303
+    assert reload(service_request).assignee_id == officer2.id  # given back: the rule gives it to another
+    assert post(khalid, service_request.number, "start").status_code == 303
+    assert post(noura, service_request.number, "release").status_code == 409  # she no longer holds it
+    assert post(khalid, service_request.number, "release").status_code == 303
+    assert reload(service_request).assignee_id == officer.id  # never back to the one who gave it
+    with db.connection_context():
+        assert [a.action for a in Audit.of_request(service_request)] == [
+            "claim", "release", "assign", "under_review", "release", "assign"]
+
+
+def test_given_back_with_nobody_else_available_it_waits_for_anyone_to_take(app, officer, officer2, service_request):
+    noura, khalid = as_user(app, "noura"), as_user(app, "khalid")
+    assert post(noura, service_request.number, "claim").status_code == 303
+    with db.connection_context():
+        User.update(away_until=dt.date(9999, 12, 31)).where(User.id == officer2.id).execute()
+    assert post(noura, service_request.number, "release").status_code == 303
     assert reload(service_request).assignee_id is None
-    assert post(khalid, service_request.number, "claim").status_code == 303
+    assert post(khalid, service_request.number, "claim").status_code == 303  # away, but may still take one
 
 
 def test_concurrent_claims_one_wins(app, officer, officer2, service_request):
