@@ -15,7 +15,7 @@ before either writes, and the counts stay within one of each other.
 """
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from peewee import CharField, DateTimeField, ForeignKeyField, TextField, fn
+from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, TextField, fn
 
 from models.audit import Audit
 from models.base import BaseModel, lock_for_transaction, write_transaction
@@ -59,7 +59,7 @@ class StaffChange(BaseModel):
     @classmethod
     def latest(cls, limit=20):
         officer = User.alias()
-        return (cls.select(cls, User, officer).join(User, on=(cls.actor == User.id), join_type="LEFT OUTER")
+        return (cls.select(cls, User, officer).join(User, JOIN.LEFT_OUTER, on=(cls.actor == User.id))
                 .switch(cls).join(officer, on=(cls.officer == officer.id))
                 .order_by(cls.at.desc(), cls.id.desc()).limit(limit))
 

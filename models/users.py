@@ -42,6 +42,11 @@ class User(UserMixin, BaseModel):
         return self.away_until is not None and self.away_until >= today
 
     @property
+    def back_on(self):
+        """The first day given requests again after an away (None: never away)."""
+        return self.away_until + dt.timedelta(days=1) if self.away_until else None
+
+    @property
     def is_active(self):
         return not self.disabled
 

@@ -23,7 +23,15 @@ from models import (
 )
 from models.assignment import assign_waiting, set_away, set_back, set_services
 from models.samples import make_id_number, make_resident
-from tests.factories import PASSWORD, make_user, minimal_pdf, nobody_available, person_of, submit_request
+from tests.factories import (
+    PASSWORD,
+    make_user,
+    minimal_pdf,
+    nobody_available,
+    person_of,
+    sign_in_client,
+    submit_request,
+)
 
 EN = {"Accept-Language": "en"}
 AR = {"Accept-Language": "ar"}
@@ -252,3 +260,131 @@ def test_assign_waiting_by_command(app, runner, resident, officer):
     assert result.exit_code == 0 and "1 waiting request(s) given out." in result.output
     with db.connection_context():
         assert reload(waiting).assignee_id == officer.id
+
+
+# ------------------------------------------------------------------ the team page
+
+def as_user(app, username):
+    client = app.test_client()
+    assert sign_in_client(client, username).status_code == 303
+    return client
+
+
+def test_the_team_page_is_for_supervisors_only(app, resident, officer, officer2, supervisor):
+    submit_request(resident)
+    assert as_user(app, "noura").get("/staff/team").status_code == 403
+    assert as_user(app, "noura").post("/staff/team/khalid/away", data={"until": "2099-01-01"}).status_code == 403
+    assert "/staff/team" not in as_user(app, "noura").get("/staff/", headers=EN).text
+    fahad = as_user(app, "fahad")
+    page = fahad.get("/staff/team", headers=EN)
+    assert page.status_code == 200 and 'href="/staff/team"' in page.text
+    noura_row = page.text.split('id="officer-noura"')[1].split("</section>")[0]
+    assert "Noura Officer" in noura_row and "Present" in noura_row and "Every service" in noura_row
+    assert "<dt>Undecided requests</dt><dd>1</dd>" in noura_row
+    assert fahad.post("/staff/team/fahad/away", data={"until": "2099-01-01"}).status_code == 404  # no officer
+
+
+def test_a_supervisor_sets_an_officer_away_and_back_from_the_page(app, resident, officer, officer2, supervisor):
+    hers = submit_request(resident)
+    fahad = as_user(app, "fahad")
+    until = riyadh_today() + dt.timedelta(days=10)
+    response = fahad.post("/staff/team/noura/away", data={"until": until.isoformat().translate(ARABIC_DIGITS)})
+    assert response.status_code == 303 and response.headers["Location"].endswith("#officer-noura")
+    with db.connection_context():
+        assert reload(officer).away_until == until and reload(hers).assignee_id == officer2.id
+        change = StaffChange.get()
+        assert (change.actor_id, change.officer_id, change.action, change.note) == (
+            supervisor.id, officer.id, "away", until.isoformat())
+    noura_row = fahad.get("/staff/team", headers=EN).text.split('id="officer-noura"')[1].split("</section>")[0]
+    assert "Away" in noura_row and "given requests again from" in noura_row and "Back now" in noura_row
+    assert fahad.post("/staff/team/noura/back").status_code == 303
+    with db.connection_context():
+        assert reload(officer).away_until is None
+        assert [c.action for c in StaffChange.select().order_by(StaffChange.id)] == ["away", "back"]
+
+
+@pytest.mark.parametrize("until, message", [
+    ("2020-01-01", "Choose today or a later day."), ("", "Give the last day away as a date"),
+])
+def test_the_page_refuses_a_bad_away_date_and_keeps_it(app, officer, supervisor, until, message):
+    response = as_user(app, "fahad").post("/staff/team/noura/away", data={"until": until}, headers=EN)
+    assert response.status_code == 422 and message in response.text
+    with db.connection_context():
+        assert reload(officer).away_until is None and not StaffChange.select().exists()
+
+
+def test_a_supervisor_narrows_and_widens_an_officers_services(app, resident, officer, officer2, supervisor):
+    with db.connection_context():
+        visit = Service.get(Service.code == "visit_extension")
+    fahad = as_user(app, "fahad")
+    assert fahad.post("/staff/team/noura/services", data={"services": [str(visit.id)]}).status_code == 303
+    assert [submit_request(resident).assignee_id for _ in range(2)] == [officer2.id] * 2
+    page = fahad.get("/staff/team", headers=EN).text
+    assert "Handles: Visit visa extension (Yemeni and Syrian nationals only)" in page
+    noura_row = page.split('id="officer-noura"')[1].split("</section>")[0]
+    assert f'value="{visit.id}" id="services-noura-{visit.id}" checked' in noura_row
+    assert fahad.post("/staff/team/noura/services", data={"services": ["999999"]}, headers=EN).status_code == 422
+    assert fahad.post("/staff/team/noura/services", data={}).status_code == 303  # none: every service
+    assert submit_request(resident).assignee_id == officer.id
+    with db.connection_context():
+        assert [c.note for c in StaffChange.select().order_by(StaffChange.id)] == ["visit_extension", "all"]
+
+
+def test_widening_gives_out_the_requests_that_waited(app, resident, officer, supervisor):
+    with db.connection_context():
+        set_services(officer, [Service.get(Service.code == "visit_extension").id])
+    waiting = submit_request(resident)  # a passport: nobody handles it
+    assert waiting.assignee_id is None
+    page = as_user(app, "fahad").get("/staff/team", headers=EN).text
+    assert "1 request waits for an officer." in page
+    assert as_user(app, "fahad").post("/staff/team/noura/services", data={}).status_code == 303
+    with db.connection_context():
+        assert reload(waiting).assignee_id == officer.id
+
+
+# ------------------------------------------------------------------ reassignment
+
+def test_a_supervisor_reassigns_with_a_reason(app, resident, officer, officer2, supervisor):
+    hers = submit_request(resident)
+    fahad = as_user(app, "fahad")
+    page = fahad.get(f"/staff/requests/{hers.number}", headers=EN).text
+    assert "Assigned to Noura Officer." in page and 'id="reassign"' in page
+    assert "Khalid Officer (0 undecided)" in page and "Noura Officer (1 undecided)" not in page
+    url = f"/staff/requests/{hers.number}/reassign"
+    refused = fahad.post(url, data={"officer": officer2.id, "reason": "  "}, headers=EN)
+    assert refused.status_code == 422 and "Say why it moves: the reason is kept in the audit trail." in refused.text
+    reason = "Khalid knows this family's file."
+    assert fahad.post(url, data={"officer": officer2.id, "reason": reason}).status_code == 303
+    with db.connection_context():
+        assert reload(hers).assignee_id == officer2.id
+        moved = Audit.get(Audit.action == "reassign")
+        assert (moved.actor_id, moved.assignee_id, moved.note) == (supervisor.id, officer2.id,
+                                                                   "Khalid knows this family's file.")
+    page = fahad.get(f"/staff/requests/{hers.number}", headers=EN).text
+    assert "Assigned to Khalid Officer." in page and "Reassigned to Khalid Officer" in page
+    assert "Khalid knows this family&#39;s file." in page
+    khalid = as_user(app, "khalid")
+    assert "Khalid knows" in khalid.get(f"/staff/requests/{hers.number}", headers=EN).text  # staff timeline
+    assert 'id="reassign"' not in khalid.get(f"/staff/requests/{hers.number}").text
+    assert khalid.post(url, data={"officer": officer.id, "reason": "mine"}).status_code == 403
+    assert "Khalid knows" not in as_user(app, "amal").get(f"/requests/{hers.number}").text
+
+
+def test_reassigning_refuses_an_away_officer_a_non_officer_and_a_decided_request(
+        app, resident, officer, officer2, supervisor):
+    hers = submit_request(resident)
+    with db.connection_context():
+        set_away(officer2, riyadh_today() + dt.timedelta(days=2))
+    fahad, url = as_user(app, "fahad"), f"/staff/requests/{hers.number}/reassign"
+    away = fahad.post(url, data={"officer": officer2.id, "reason": "cover"}, headers=EN)
+    assert away.status_code == 409 and "Khalid Officer is away until" in away.text
+    to_supervisor = fahad.post(url, data={"officer": supervisor.id, "reason": "cover"}, headers=EN)
+    assert to_supervisor.status_code == 409 and "Choose one of the officers." in to_supervisor.text
+    with db.connection_context():
+        reload(hers).change_status("under_review", officer)
+        reload(hers).change_status("accepted", officer, message="Done.")
+        set_back(officer2)
+    decided = fahad.post(url, data={"officer": officer2.id, "reason": "cover"}, headers=EN)
+    assert decided.status_code == 409 and "already decided" in decided.text
+    with db.connection_context():
+        assert not Audit.select().where(Audit.action == "reassign").exists()

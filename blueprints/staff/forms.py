@@ -1,11 +1,11 @@
 import datetime as dt
 import re
 
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, normalize_digits, riyadh_today
@@ -126,3 +126,42 @@ class PeriodForm(FlaskForm):
         if problem:
             self.end.errors = [problem]
         return problem is None
+
+
+class AwayForm(FlaskForm):
+    """A supervisor marks an officer away through a day (the last day away)."""
+    until = DigitsDateField(_l("Away through"), validators=[
+        DataRequired(_l("Give the last day away as a date, e.g. 2026-12-31."))])
+
+    def validate_until(self, field):
+        if field.data < riyadh_today():
+            raise ValidationError(_l("Choose today or a later day."))
+
+
+class ServicesForm(FlaskForm):
+    """The services an officer handles: none chosen means every service."""
+    services = SelectMultipleField(_l("Services handled"), coerce=int, validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.services.choices = [(s.id, s.name(get_locale())) for s in Service.ordered()]
+
+    def validate_services(self, field):
+        if set(field.data or ()) - {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose services from the list."))
+
+
+class ReassignForm(FlaskForm):
+    """A supervisor gives an undecided request to a named officer, saying why."""
+    officer = SelectField(_l("Give it to"), coerce=int, validate_choice=False)
+    reason = TextAreaField(_l("Why (kept in the audit trail)"), validators=[
+        DataRequired(_l("Say why it moves: the reason is kept in the audit trail.")),
+        Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX))])
+
+    def setup(self, service_request, candidates, counts):
+        """The officers who may be given it (active, not away, not its holder), each
+        with their undecided count."""
+        self.officer.choices = [(o.id, ngettext("%(name)s (%(num)d undecided)", "%(name)s (%(num)d undecided)",
+                                                counts.get(o.id, 0), name=o.full_name))
+                                for o in candidates if o.id != service_request.assignee_id]
+        return self

@@ -43,6 +43,8 @@ PAGE_SIZE = 50
 ACTION_LABELS = {
     "claim": _l("Took the request"),
     "release": _l("Gave it back to the queue"),
+    "assign": _l("Assigned"),
+    "reassign": _l("Reassigned"),
     "note": _l("Added an internal note"),
     UNDER_REVIEW: _l("Started the review"),
     RETURNED: _l("Returned it to the applicant"),
