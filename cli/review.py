@@ -108,7 +108,8 @@ def disable_staff(username):
     user.disable()
     ended = end_sessions_of(user)
     released = ServiceRequest.release_held_by(user)
-    click.echo(f"Disabled {username}; {ended} session(s) ended, {released} request(s) back in the queue.")
+    click.echo(f"Disabled {username}; {ended} session(s) ended, "
+               f"{released} request(s) moved to other officers or back in the queue.")
 
 
 @staff.command("away")

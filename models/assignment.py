@@ -156,6 +156,9 @@ def assign_waiting(limit=WAITING_BATCH):
     for service_request in waiting:
         if service_request.service_id in nobody_for:
             continue
+        if pick_officer(service_request.service_id) is None:  # a read first: no write lock for nothing
+            nobody_for.add(service_request.service_id)
+            continue
         if assign(service_request) is not None:
             given_out += 1
         elif not cls.get_by_id(service_request.id).assignee_id:

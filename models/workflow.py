@@ -285,9 +285,11 @@ class ServiceRequest(RequestDeadline, BaseModel):
 
     @classmethod
     def queue(cls, officer, status=None, service=None, overdue=False, mine=False,
-              unassigned=False, search=None, after=None, limit=50, today=None):
+              unassigned=False, search=None, after=None, limit=50, today=None, unassigned_first=False):
         """Undecided requests, soonest deadline first, with keyset pagination on
-        (due_on, id): each page is an index range scan, however deep."""
+        (due_on, id): each page is an index range scan, however deep. With
+        `unassigned_first` (the supervisors' view) those nobody holds come first: the
+        keyset is then (held, due_on, id), `after` a triple."""
         assignee = User.alias()  # no join to the person: the queue does not show them
         query = (cls.select(cls, Service, assignee)
                  .join(Service).switch(cls)
@@ -309,9 +311,10 @@ class ServiceRequest(RequestDeadline, BaseModel):
                 query = query.where(cls.number == digits)
             else:
                 query = query.where(cls.person.in_(Person.select(Person.id).where(Person.id_number == digits)))
-        if after:
-            query = query.where(Tuple(cls.due_on, cls.id) > Tuple(*after))
-        return query.order_by(cls.due_on, cls.id).limit(limit)
+        order = (cls.assignee.is_null(False), cls.due_on, cls.id) if unassigned_first else (cls.due_on, cls.id)
+        if after and len(after) == len(order):
+            query = query.where(Tuple(*order) > Tuple(*after))
+        return query.order_by(*order).limit(limit)
 
     @classmethod
     def catalogue_changed(cls, services, reasons):

@@ -388,3 +388,48 @@ def test_reassigning_refuses_an_away_officer_a_non_officer_and_a_decided_request
     assert decided.status_code == 409 and "already decided" in decided.text
     with db.connection_context():
         assert not Audit.select().where(Audit.action == "reassign").exists()
+
+
+# ------------------------------------------------------------------ the queue's views
+
+def numbers_in(html, made):
+    return [r.number for r in sorted(made, key=lambda r: html.find(r.number)) if r.number in html]
+
+
+def test_an_officers_queue_opens_on_assigned_to_me_by_due_date(app, resident, officer, officer2):
+    first, other, second = submit_request(resident), submit_request(resident), submit_request(resident)
+    assert (first.assignee_id, other.assignee_id, second.assignee_id) == (officer.id, officer2.id, officer.id)
+    with db.connection_context():
+        ServiceRequest.update(due_on=second.due_on - dt.timedelta(days=1)).where(
+            ServiceRequest.id == second.id).execute()
+    noura = as_user(app, "noura")
+    html = noura.get("/staff/", headers=EN).text
+    assert numbers_in(html, [first, other, second]) == [second.number, first.number]
+    assert '<option selected value="mine">Assigned to me</option>' in html
+    assert numbers_in(noura.get("/staff/?view=all").text, [first, other, second]) == [
+        second.number, first.number, other.number]
+    arabic = noura.get("/staff/", headers=AR).text
+    assert "المسندة إليّ" in arabic and "مسند إلى" in arabic
+
+
+def test_a_supervisors_queue_shows_the_unassigned_first_page_by_page(app, resident, officer, supervisor,
+                                                                       monkeypatch):
+    import blueprints.staff.routes as routes
+    with db.connection_context():
+        set_services(officer, [Service.get(Service.code == "visit_extension").id])
+    waiting = submit_request(resident)  # a passport: nobody handles it
+    held = submit_request(resident, "Yusuf Yemeni", "visit_extension")
+    waiting_too = submit_request(resident)
+    with db.connection_context():
+        ServiceRequest.update(due_on=held.due_on - dt.timedelta(days=3)).where(ServiceRequest.id == held.id).execute()
+    assert (waiting.assignee_id, held.assignee_id, waiting_too.assignee_id) == (None, officer.id, None)
+    monkeypatch.setattr(routes, "PAGE_SIZE", 2)
+    fahad = as_user(app, "fahad")
+    first = fahad.get("/staff/", headers=EN).text
+    assert numbers_in(first, [waiting, held, waiting_too]) == [waiting.number, waiting_too.number]
+    link = first.split('<a href="/staff/?')[-1].split('"')[0].replace("&amp;", "&")
+    assert link.startswith("view=all&after=0_")
+    second = fahad.get("/staff/?" + link, headers=EN).text
+    assert numbers_in(second, [waiting, held, waiting_too]) == [held.number] and "Next page" not in second
+    poll = first.split('id="queue" data-poll hx-get="')[1].split('"')[0]
+    assert poll == "/staff/?view=all"

@@ -99,7 +99,8 @@ def team_back(username):
 def team_services(username):
     supervisors_only()
     officer = officer_or_404(username)
-    return change(officer, ServicesForm(), lambda form: set_services(officer, form.services.data or [], actor=current_user))
+    return change(officer, ServicesForm(),
+                  lambda form: set_services(officer, form.services.data or [], actor=current_user))
 
 
 # ------------------------------------------------------------------ one request
