@@ -29,9 +29,11 @@ from models import (
     due_date,
     new_request_number,
     riyadh_date,
+    riyadh_today,
     utcnow,
     write_transaction,
 )
+from models.assignment import assign_waiting, set_away
 from models.samples import link_person, make_id_number, make_resident
 
 DEMO_PASSWORD = "tawasul-demo-2026"
@@ -222,6 +224,16 @@ def load_demo():
         returned.change_status(RETURNED, actor=officer, message=DEMO_TEXTS["returned_message"])
         load_unregistered()
         load_volume(officer)
+        assign_demo()
+
+
+def assign_demo(away_days=10):
+    """Every undecided request given by the rule (the demo's own and the volume's that
+    nobody held), evenly; then khalid goes away for `away_days` days, so his move to
+    the officers still present (audited "reassign", the officer is away)."""
+    while assign_waiting(limit=500):
+        pass
+    set_away(User.get(User.username == "khalid"), riyadh_today() + dt.timedelta(days=away_days))
 
 
 def make_staff(username, full_name, role):

@@ -433,3 +433,18 @@ def test_a_supervisors_queue_shows_the_unassigned_first_page_by_page(app, reside
     assert numbers_in(second, [waiting, held, waiting_too]) == [held.number] and "Next page" not in second
     poll = first.split('id="queue" data-poll hx-get="')[1].split('"')[0]
     assert poll == "/staff/?view=all"
+
+
+# ------------------------------------------------------------------ the demo
+
+def test_the_demo_gives_every_undecided_request_an_officer_and_has_one_away(app, runner):
+    result = runner.invoke(args=["init-db", "--demo"])
+    assert result.exit_code == 0, result.output
+    with db.connection_context():
+        noura, khalid = User.get(User.username == "noura"), User.get(User.username == "khalid")
+        assert khalid.away_until == riyadh_today() + dt.timedelta(days=10) and noura.away_until is None
+        undecided = ServiceRequest.select().where(ServiceRequest.decided_at.is_null())
+        assert undecided.count() > 10
+        assert {r.assignee_id for r in undecided} == {noura.id}  # khalid's moved when he went away
+        assert Audit.select().where((Audit.action == "reassign") & (Audit.note == "away")).count() > 0
+        assert StaffChange.get().action == "away"
