@@ -12,7 +12,7 @@ RESIDENT_PAGES = ["/auth/account", "/requests/", "/requests/new", "/requests/{nu
                   "/requests/{number}/confirmation", "/inquiry", "/inquiry?number=12",
                   "/requests/new?service=visit_extension", "/requests/{number}/receipt", "/services/",
                   "/services/visit_extension", "/services/iqama_renewal", "/services/no-such-service"]
-STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/figures"]
+STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/figures", "/staff/team"]
 
 
 def violations(page):
