@@ -169,9 +169,10 @@ def assign_waiting(limit=WAITING_BATCH):
 # ------------------------------------------------------------------ supervisors' changes
 
 def reassign(service_request, officer, supervisor, reason, ip=None):
-    """A supervisor gives an undecided request to a named officer, with a reason the
-    audit trail keeps. Refused (ActionRefused) without a reason, for a decided
-    request, an account that is not an active officer, or an officer away."""
+    """A supervisor gives an undecided request to a named officer (or to themself,
+    to decide it), with a reason the audit trail keeps. Refused (ActionRefused)
+    without a reason, for a decided request, an account that is not an active officer,
+    or an officer away."""
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused(_l("Say why it moves: the reason is kept in the audit trail."))
@@ -182,7 +183,7 @@ def reassign(service_request, officer, supervisor, reason, ip=None):
         officer = User.get_or_none(User.id == getattr(officer, "id", officer))
         if current.is_final:
             raise ActionRefused(current.refusal(current.status))
-        if officer is None or officer.role != "officer" or officer.disabled:
+        if officer is None or officer.disabled or not (officer.role == "officer" or officer.id == supervisor.id):
             raise ActionRefused(_l("Choose one of the officers."))
         if officer.is_away(today):
             raise ActionRefused(away_message(officer))

@@ -378,8 +378,8 @@ def test_reassigning_refuses_an_away_officer_a_non_officer_and_a_decided_request
     fahad, url = as_user(app, "fahad"), f"/staff/requests/{hers.number}/reassign"
     away = fahad.post(url, data={"officer": officer2.id, "reason": "cover"}, headers=EN)
     assert away.status_code == 409 and "Khalid Officer is away until" in away.text
-    to_supervisor = fahad.post(url, data={"officer": supervisor.id, "reason": "cover"}, headers=EN)
-    assert to_supervisor.status_code == 409 and "Choose one of the officers." in to_supervisor.text
+    to_resident = fahad.post(url, data={"officer": resident.id, "reason": "cover"}, headers=EN)
+    assert to_resident.status_code == 409 and "Choose one of the officers." in to_resident.text
     with db.connection_context():
         reload(hers).change_status("under_review", officer)
         reload(hers).change_status("accepted", officer, message="Done.")
@@ -448,3 +448,17 @@ def test_the_demo_gives_every_undecided_request_an_officer_and_has_one_away(app,
         assert {r.assignee_id for r in undecided} == {noura.id}  # khalid's moved when he went away
         assert Audit.select().where((Audit.action == "reassign") & (Audit.note == "away")).count() > 0
         assert StaffChange.get().action == "away"
+
+
+def test_a_supervisor_reassigns_to_themself_to_decide(app, resident, officer, supervisor):
+    hers = submit_request(resident)
+    fahad = as_user(app, "fahad")
+    page = fahad.get(f"/staff/requests/{hers.number}", headers=EN).text
+    assert "Myself, to decide it" in page and "reassign it to yourself below" in page
+    url = f"/staff/requests/{hers.number}/reassign"
+    assert fahad.post(url, data={"officer": supervisor.id, "reason": "A delicate case."}).status_code == 303
+    assert fahad.post(f"/staff/requests/{hers.number}/start").status_code == 303
+    with db.connection_context():
+        assert reload(hers).assignee_id == supervisor.id and reload(hers).status == "under_review"
+    noura = as_user(app, "noura")  # an officer cannot move it to herself
+    assert noura.post(url, data={"officer": officer.id, "reason": "mine"}).status_code == 403

@@ -188,10 +188,12 @@ class ReassignForm(FlaskForm):
         DataRequired(_l("Say why it moves: the reason is kept in the audit trail.")),
         Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX))])
 
-    def setup(self, service_request, candidates, counts):
+    def setup(self, service_request, candidates, counts, supervisor):
         """The officers who may be given it (active, not away, not its holder), each
-        with their undecided count."""
+        with their undecided count, then the supervisor, to decide it themself."""
         self.officer.choices = [(o.id, ngettext("%(name)s (%(num)d undecided)", "%(name)s (%(num)d undecided)",
                                                 counts.get(o.id, 0), name=o.full_name))
                                 for o in candidates if o.id != service_request.assignee_id]
+        if service_request.assignee_id != supervisor.id:
+            self.officer.choices.append((supervisor.id, _("Myself, to decide it")))
         return self

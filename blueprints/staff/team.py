@@ -109,7 +109,8 @@ def team_services(username):
 def reassign_form_for(service_request):
     """The reassignment form of a request's page (templates/staff/_assignment.html)."""
     candidates = list(available().order_by(User.full_name, User.id))
-    return ReassignForm().setup(service_request, candidates, undecided_counts([o.id for o in candidates]))
+    return ReassignForm().setup(service_request, candidates, undecided_counts([o.id for o in candidates]),
+                                current_user)
 
 
 @bp.route("/requests/<number>/reassign", methods=["POST"])
