@@ -462,3 +462,21 @@ def test_a_supervisor_reassigns_to_themself_to_decide(app, resident, officer, su
         assert reload(hers).assignee_id == supervisor.id and reload(hers).status == "under_review"
     noura = as_user(app, "noura")  # an officer cannot move it to herself
     assert noura.post(url, data={"officer": officer.id, "reason": "mine"}).status_code == 403
+
+
+def test_the_team_page_and_reassignment_speak_arabic(app, resident, officer, officer2, supervisor):
+    hers = submit_request(resident)
+    with db.connection_context():
+        set_away(officer2, riyadh_today() + dt.timedelta(days=2))
+    fahad = as_user(app, "fahad")
+    page = fahad.get("/staff/team", headers=AR).text
+    assert "<h1>الفريق</h1>" in page and "حاضر" in page and "في إجازة" in page and "تُسند إليه الطلبات مجددًا من" in page
+    refused = fahad.post("/staff/team/noura/away", data={"until": "٢٠٢٠-٠١-٠١"}, headers=AR)
+    assert refused.status_code == 422 and "اختر اليوم أو يومًا لاحقًا." in refused.text
+    request_page = fahad.get(f"/staff/requests/{hers.number}", headers=AR).text
+    assert "الطلب مسند إلى Noura Officer." in request_page and "أعد الإسناد" in request_page
+    url = f"/staff/requests/{hers.number}/reassign"
+    no_reason = fahad.post(url, data={"officer": supervisor.id, "reason": ""}, headers=AR)
+    assert no_reason.status_code == 422 and "اذكر سبب النقل: يُحفظ السبب في سجل التدقيق." in no_reason.text
+    away = fahad.post(url, data={"officer": officer2.id, "reason": "تغطية"}, headers=AR)
+    assert away.status_code == 409 and "Khalid Officer في إجازة حتى" in away.text
