@@ -86,9 +86,9 @@ def test_resident_sees_every_date_in_both_calendars(browser, live, e2e_resident,
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_the_queue_fits_a_phone_and_shows_due_dates(browser, live, e2e_resident, lang):
+    make_user("noura", None, role="officer", full_name="Noura")  # first: the requests are assigned to her
     made = submit_request(e2e_resident, person_name="أمل سعد")
     submit_request(e2e_resident, person_name="يوسف اليمني", service="visit_extension")
-    make_user("noura", None, role="officer", full_name="Noura")
     page = browser.new_context(locale=LOCALES[lang], viewport=PHONE).new_page()
     sign_in(page, live, "noura", "/staff/")
     fits_the_phone(page)
