@@ -38,6 +38,7 @@ from models import (
     working_days_between,
     write_transaction,
 )
+from models.assignment import assign_waiting, set_away
 from models.reasons import reword_reason
 from models.rules import add_working_days
 from models.samples import link_person, make_id_number, make_resident
@@ -253,6 +254,7 @@ def load_demo():
         load_history()
         load_risks()
         load_objection()
+        assign_demo()
         load_reason_changes()  # last: a decision after it could not use the reason it retires
 
 
@@ -267,8 +269,9 @@ def load_reason_changes():
 def load_risks():
     """Fahad supervises Noura and Khalid; Noura holds a request at risk (Resident 00's
     passport, at most two working days left) and Khalid one two working days
-    overdue (Resident 01's worker's iqama): `flask staff watch --once` tells Noura of
-    hers and Fahad of Khalid's, besides what the volume has at risk and overdue."""
+    overdue (Resident 01's worker's iqama), until he goes away (assign_demo) and it
+    moves to Noura: `flask staff watch --once` tells Noura of hers and Fahad of the
+    overdue one, besides what the volume has at risk and overdue."""
     fahad = User.get(User.username == "fahad")
     User.update(supervisor=fahad).where(User.username.in_(["noura", "khalid"])).execute()
     today = riyadh_today()
@@ -280,10 +283,17 @@ def load_risks():
     first, second = (User.get(User.username == name) for name in ("resident00", "resident01"))
     at_risk = file_request(first, Person.linked_by_number(first, first.id_number), "passport", RISK_TEXTS["at_risk"],
                            soon)
-    at_risk.change_status(UNDER_REVIEW, actor=User.get(User.username == "noura"))
+    hold(at_risk, "noura").change_status(UNDER_REVIEW, actor=User.get(User.username == "noura"))
     worker = Person.get((Person.sponsor_id_number == second.id_number) & (Person.id_number != second.id_number))
     overdue = file_request(second, worker, "iqama_renewal", RISK_TEXTS["overdue"], late)
-    overdue.change_status(UNDER_REVIEW, actor=User.get(User.username == "khalid"))
+    hold(overdue, "khalid").change_status(UNDER_REVIEW, actor=User.get(User.username == "khalid"))
+
+
+def hold(service_request, username):
+    """The demo's story gives this request to this officer, whoever the rule picked."""
+    ServiceRequest.update(assignee=User.get(User.username == username)).where(
+        ServiceRequest.id == service_request.id).execute()
+    return ServiceRequest.get_by_id(service_request.id)
 
 
 def load_objection():
@@ -294,11 +304,19 @@ def load_objection():
         return
     son = Person.linked_by_number(owner, make_id_number(1, 55501234))
     rejected = file_request(owner, son, "passport", DEMO_OBJECTION["description"], 6)
-    ServiceRequest.update(assignee=noura).where(ServiceRequest.id == rejected.id).execute()  # hers, however assigned
-    rejected = ServiceRequest.get_by_id(rejected.id).change_status(UNDER_REVIEW, actor=noura)
+    rejected = hold(rejected, "noura").change_status(UNDER_REVIEW, actor=noura)
     rejected = rejected.change_status(REJECTED, actor=noura, message=DEMO_OBJECTION["reason"])
     Objection.lodge(rejected, owner, DEMO_OBJECTION["text"],
                     [("admission-letter.pdf", "application/pdf", demo_document())])
+
+
+def assign_demo(away_days=10):
+    """Every undecided request given by the rule (the demo's own and the volume's that
+    nobody held), evenly; then khalid goes away for `away_days` days, so his move to
+    the officers still present (audited "reassign", the officer is away)."""
+    while assign_waiting(limit=500):
+        pass
+    set_away(User.get(User.username == "khalid"), riyadh_today() + dt.timedelta(days=away_days))
 
 
 def make_staff(username, full_name, role):

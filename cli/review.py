@@ -1,5 +1,7 @@
-"""flask requests set-status and flask staff create | second-factor | disable: the
-review, by hand, and the staff accounts with their second factor."""
+"""flask requests set-status and flask staff create | second-factor | disable | away |
+assign-waiting: the review, by hand, the staff accounts with their second factor, and
+who is given requests."""
+import datetime as dt
 import io
 
 import click
@@ -13,10 +15,13 @@ from models import (
     RecoveryCode,
     ServiceRequest,
     User,
+    latin_digits,
     parse_mobile,
     parse_request_number,
+    riyadh_today,
     write_transaction,
 )
+from models.assignment import assign_waiting, set_away, set_back
 from web.sessions import end_sessions_of
 
 requests_cli = AppGroup("requests", help="Requests, from the command line.")
@@ -125,4 +130,56 @@ def disable_staff(username):
     user.disable()
     ended = end_sessions_of(user)
     released = ServiceRequest.release_held_by(user)
-    click.echo(f"Disabled {username}; {ended} session(s) ended, {released} request(s) back in the queue.")
+    click.echo(f"Disabled {username}; {ended} session(s) ended, "
+               f"{released} request(s) moved to other officers or back in the queue.")
+
+
+@staff.command("away")
+@click.argument("username")
+@click.option("--until", default=None, metavar="YYYY-MM-DD",
+              help="The last day away (a Riyadh date, today or later): the officer is given requests "
+                   "again from the day after. Arabic-Indic digits are read too.")
+@click.option("--back", is_flag=True, help="Back now: given requests again from now on.")
+def away(username, until, back):
+    """Mark an officer away through a date, or back. Going away gives their undecided
+    requests to the other available officers by the rule (fewest undecided first);
+    with nobody available they wait unassigned. Nobody is given requests while away;
+    coming back gives out the requests that waited."""
+    if bool(until) == back:
+        raise click.UsageError("Give either --until YYYY-MM-DD or --back.")
+    user = User.staff_named(username)
+    if user is None:
+        raise click.ClickException(f"No staff account {username}.")
+    if user.role != "officer":
+        raise click.ClickException(f"{username} is a {user.role}: only officers are given requests.")
+    if back:
+        given = set_back(user)
+        click.echo(f"{username} is back and is given requests again; {given} waiting request(s) given out.")
+        return
+    day = parse_day(until)
+    try:
+        moved, waiting = set_away(user, day)
+    except ActionRefused as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{username} is away through {day.isoformat()} and is given requests again from "
+               f"{(day + dt.timedelta(days=1)).isoformat()}; {moved} request(s) moved to other officers, "
+               f"{waiting} waiting for one.")
+
+
+def parse_day(text):
+    """A YYYY-MM-DD date (Arabic-Indic digits read), today or later in Riyadh."""
+    try:
+        day = dt.date.fromisoformat(latin_digits(text).strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date written YYYY-MM-DD.", param_hint="--until") from None
+    if day < riyadh_today():
+        raise click.BadParameter(f"{day.isoformat()} is in the past (today is {riyadh_today().isoformat()} "
+                                 "in Riyadh).", param_hint="--until")
+    return day
+
+
+@staff.command("assign-waiting")
+def assign_waiting_command():
+    """Give the requests that wait unassigned to the officers available now (e.g.
+    after an away that ended by date). Safe to run at any time, on any server."""
+    click.echo(f"{assign_waiting()} waiting request(s) given out.")

@@ -10,6 +10,14 @@ from peewee import DatabaseError, InterfaceError
 
 from cli.review import named_supervisor, staff, staff_mobile
 from models import User, db, watch_pass
+from models.assignment import assign_waiting
+
+
+def one_pass():
+    """Give out the requests that wait for an officer (an away ended by date, say),
+    then tell who must be told: the lines that say what was done."""
+    given = assign_waiting()
+    return ([f"{given} waiting requests given to officers."] if given else []) + report(*watch_pass())
 
 
 def report(told, unreachable, tomorrow):
@@ -23,11 +31,12 @@ def report(told, unreachable, tomorrow):
 @staff.command("watch")
 @click.option("--once", is_flag=True, help="One pass: queue what is due now, say what, then stop.")
 def watch(once):
-    """Tell staff by SMS of requests at risk (their officer) and overdue (the
-    officer's supervisor), once each, at most one SMS per person a day; a pass every
-    WATCH_SECONDS. Several watchers may run at once (models/watcher.py)."""
+    """Give waiting requests to the officers available, and tell staff by SMS of
+    requests at risk (their officer) and overdue (the officer's supervisor), once
+    each, at most one SMS per person a day; a pass every WATCH_SECONDS. Several
+    watchers may run at once (models/watcher.py, models/assignment.py)."""
     if once:
-        lines = report(*watch_pass())
+        lines = one_pass()
         click.echo("\n".join(lines) if lines else "Nobody to tell.")
         return
     logger = current_app.logger
@@ -39,7 +48,7 @@ def watch(once):
     while not stopping:
         try:
             db.connect(reuse_if_open=True)
-            for line in report(*watch_pass()):
+            for line in one_pass():
                 logger.info("%s", line)
         except (DatabaseError, InterfaceError) as error:  # the database restarts: wait and go on
             logger.warning("the database: %s", error)

@@ -16,6 +16,8 @@
 - workflow.py   ServiceRequest from submission to decision, its events and documents
 - audit.py      the append-only trail of staff actions
 - watcher.py    who must hear of requests at risk or overdue, told once by SMS
+- assignment.py the rule that gives every request an officer; away, services handled,
+                reassignment, the append-only trail of team changes
 - figures.py    the deadline figures, computed in SQL
 - ratings.py    residents' ratings of decided requests (staff see averages only)
 - performance.py the record published: per service and month, kept ten minutes per process
@@ -25,6 +27,7 @@
 Everything is re-exported here, so `from models import ServiceRequest` works.
 """
 from models import figures, performance  # noqa: F401  (the deadline figures, the record published)
+from models.assignment import OfficerService, StaffChange
 from models.audit import Audit
 from models.base import BaseModel, StoredFile, check_database, db, write_transaction
 from models.catalogue import Reason, Service, sync_catalogues
@@ -111,7 +114,7 @@ from models.workflow import (
 
 MODELS = [User, Person, Service, DayOff, Reason, ServiceRequest, Event, Audit, Document, Draft, DraftFile,
           WebSession, SignInFailure, OneTimeCode, CodeSent, RecoveryCode, LimitCounter, Notice, Rating,
-          ReasonChange, StaffAlert, Objection]
+          ReasonChange, StaffAlert, Objection, OfficerService, StaffChange]
 
 __all__ = [
     "ACCEPTED", "AT_RISK_WORKING_DAYS", "ActionRefused", "AlreadyRated", "Audit", "COMMENT_MAX",
@@ -119,6 +122,7 @@ __all__ = [
     "DRAFT_MAX_AGE_DAYS", "Document", "Draft", "DraftFile", "Event", "FINAL_STATUSES", "DayOff", "ID_TYPES",
     "ID_TYPE_LABELS", "InvalidNumber", "LimitCounter", "MAX_DRAFTS_PER_OWNER", "MODELS", "NotDecided", "Notice",
     "OBJECTION_DAYS", "OBJECTION_MIN", "OVERTURNED", "Objection", "UPHELD",
+    "OfficerService", "StaffChange",
     "OPEN_STATUSES", "OneTimeCode", "Person", "RECEIVED", "REJECTED", "REQUEST_NUMBER_LENGTH", "RETURNED",
     "REVIEW_WORKING_DAYS", "RIYADH", "ROLES", "Rating", "Reason", "ReasonChange", "ReasonRetired", "RecoveryCode",
     "SENDS_PER_HOUR",

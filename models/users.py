@@ -5,7 +5,7 @@ import secrets
 
 import pyotp
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError
+from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import BaseModel, write_transaction
@@ -35,6 +35,17 @@ class User(UserMixin, BaseModel):
     disabled = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     supervisor = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="team")  # told of overdue work
+    away_until = DateField(null=True)  # officers: away through this Riyadh date, back the day after
+    last_assigned_at = DateTimeField(null=True)  # officers: when the rule last gave them a request
+
+    def is_away(self, today):
+        """Away on `today` (a Riyadh date): away_until is the last day away."""
+        return self.away_until is not None and self.away_until >= today
+
+    @property
+    def back_on(self):
+        """The first day given requests again after an away (None: never away)."""
+        return self.away_until + dt.timedelta(days=1) if self.away_until else None
 
     @property
     def is_active(self):

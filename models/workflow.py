@@ -23,7 +23,7 @@ from peewee import (
 )
 
 from models.audit import Audit
-from models.base import BaseModel, Prepared, StoredFile, slot, write_transaction
+from models.base import BaseModel, Prepared, StoredFile, lock_for_transaction, slot, write_transaction
 from models.catalogue import Reason, Service
 from models.clock import riyadh_date, riyadh_today, utcnow
 from models.deadlines import DayOff, RequestDeadline, due_date
@@ -136,25 +136,32 @@ class ServiceRequest(RequestDeadline, BaseModel):
     @classmethod
     def submit(cls, draft):
         """Turn a confirmed draft into a request, with its documents and first event,
-        in one transaction. The draft is read again inside it, as it is now (another
-        tab may have changed it since it was checked): None when it is gone or no
-        longer ready. A draft confirmed twice, even at the same moment, gives one
-        request: the unique draft_token decides."""
+        in one transaction, where the rule also gives it to an officer
+        (models.assignment; with nobody available it waits unassigned). The draft is
+        read again inside it, as it is now (another tab may have changed it since it
+        was checked): None when it is gone or no longer ready. A draft confirmed
+        twice, even at the same moment, gives one request: the unique draft_token
+        decides."""
+        from models.assignment import assign_waiting  # models.assignment builds on this module
         try:
             with write_transaction():
                 current = Draft.held(draft.id)  # first: waits for a confirmation of it under way
                 existing = cls.get_or_none(cls.draft_token == draft.token)
                 if existing is not None:
                     return existing
-                return None if current is None or current.problems() else cls._create_from(current)
+                created = None if current is None or current.problems() else cls._create_from(current)
         except IntegrityError:
             existing = cls.get_or_none(cls.draft_token == draft.token)
             if existing is None:
                 raise
             return existing
+        if created is not None and created.assignee_id is not None:
+            assign_waiting()  # someone is available: requests that waited for one go before the next
+        return created
 
     @classmethod
     def _create_from(cls, draft):
+        from models.assignment import assign  # models.assignment builds on this module
         now = utcnow()
         number = new_request_number()
         while cls.select().where(cls.number == number).exists():
@@ -170,6 +177,8 @@ class ServiceRequest(RequestDeadline, BaseModel):
              Document.size, Document.sha256, Document.data]).execute()
         Event.create(request=created, at=now, kind="submitted", status=RECEIVED)
         draft.delete_instance(recursive=True)
+        officer = assign(created)
+        created.assignee = officer
         return created
 
     # ------------------------------------------------------------ workflow
@@ -275,20 +284,27 @@ class ServiceRequest(RequestDeadline, BaseModel):
         return current
 
     def release(self, officer, ip=None):
-        """Give the request back to the queue (its holder, or a supervisor)."""
+        """Give the request back (its holder, or a supervisor for anyone): the rule
+        (models.assignment) gives it to another available officer at once, never to
+        the one who held it; with nobody else available it waits in the shared
+        queue, where any officer may take it."""
+        from models.assignment import assign  # models.assignment builds on this module
         cls = type(self)
         condition = (cls.id == self.id) & cls.assignee.is_null(False) & cls.decided_at.is_null()
         if officer.role != "supervisor":
             condition &= cls.assignee == officer
         with write_transaction():
-            if not cls.update(assignee=None).where(condition).execute():
+            lock_for_transaction("assignment")  # first, as every assignment: no deadlock on the row
+            holder = cls.get_by_id(self.id).assignee_id
+            if not cls.update(assignee=None).where(condition & (cls.assignee == holder)).execute():
                 current = cls.get_by_id(self.id)
                 raise ActionRefused(current.refusal(current.status) if current.is_final
                                       else _l("You do not hold this request."))
             current = cls.get_by_id(self.id)
             Event.create(request=self, kind="release", actor=officer, internal=True)
             Audit.record(officer, current, "release", current.status, current.status, ip)
-        return current
+            assign(current, exclude=holder)
+        return cls.get_by_id(self.id)
 
     def add_note(self, officer, text, ip=None):
         """An internal note: staff see it, the resident never does."""
@@ -311,9 +327,11 @@ class ServiceRequest(RequestDeadline, BaseModel):
 
     @classmethod
     def queue(cls, officer, status=None, service=None, overdue=False, mine=False,
-              unassigned=False, search=None, after=None, limit=50, today=None):
+              unassigned=False, search=None, after=None, limit=50, today=None, unassigned_first=False):
         """Undecided requests, soonest deadline first, with keyset pagination on
-        (due_on, id): each page is an index range scan, however deep."""
+        (due_on, id): each page is an index range scan, however deep. With
+        `unassigned_first` (the supervisors' view) those nobody holds come first: the
+        keyset is then (held, due_on, id), `after` a triple."""
         assignee = User.alias()  # no join to the person: the queue does not show them
         query = (cls.select(cls, Service, assignee)
                  .join(Service).switch(cls)
@@ -335,9 +353,10 @@ class ServiceRequest(RequestDeadline, BaseModel):
                 query = query.where(cls.number == digits)
             else:
                 query = query.where(cls.person.in_(Person.select(Person.id).where(Person.id_number == digits)))
-        if after:
-            query = query.where(Tuple(cls.due_on, cls.id) > Tuple(*after))
-        return query.order_by(cls.due_on, cls.id).limit(limit)
+        order = (cls.assignee.is_null(False), cls.due_on, cls.id) if unassigned_first else (cls.due_on, cls.id)
+        if after and len(after) == len(order):
+            query = query.where(Tuple(*order) > Tuple(*after))
+        return query.order_by(*order).limit(limit)
 
     @classmethod
     def catalogue_changed(cls, services, reasons):
@@ -351,7 +370,7 @@ class ServiceRequest(RequestDeadline, BaseModel):
 
     @classmethod
     def release_held_by(cls, officer):
-        """Every undecided request the officer holds goes back to the queue."""
+        """Every undecided request the officer holds goes to others (the rule), or back to the queue."""
         held = list(cls.select().where((cls.assignee == officer) & cls.decided_at.is_null()))
         for service_request in held:
             service_request.release(officer)
@@ -362,7 +381,7 @@ class Event(BaseModel):
     """One line of a request's timeline."""
     request = ForeignKeyField(ServiceRequest, backref="events", on_delete="CASCADE")
     at = DateTimeField(default=utcnow)
-    kind = CharField(max_length=20)  # submitted, status, answer, claim, release, note
+    kind = CharField(max_length=20)  # submitted, status, answer, claim, release, note, assign, reassign
     status = CharField(max_length=20, null=True)
     message = TextField(null=True)
     reason_choice = ForeignKeyField(Reason, null=True, on_delete="SET NULL")

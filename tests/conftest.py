@@ -18,6 +18,7 @@ from tests.factories import (  # noqa: F401
     make_id_number,
     make_resident,
     make_user,
+    nobody_available,
     second_factor_code,
     sign_in_client,
     submit_request,
@@ -143,7 +144,11 @@ def supervisor(app):
 
 @pytest.fixture
 def service_request(resident):
-    return submit_request(resident)
+    """Amal's request, sent while no officer was available: it waits unassigned in the
+    shared queue, where any officer may take it (tests of the rule that gives every
+    request an officer are in tests/test_assignment.py)."""
+    with nobody_available():
+        return submit_request(resident)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ linked persons, and requests filed through the same draft -> submit path as the 
 import datetime as dt
 import re
 import secrets
+from contextlib import contextmanager
 
 import pyotp
 from werkzeug.security import generate_password_hash
@@ -81,6 +82,22 @@ def submit_request(user, person_name="Amal Saad", service="passport", files=1):
         if created is None:  # a test's data that no resident could send
             raise ValueError(f"the draft is not ready to send: {draft.problems()}")
         return created
+
+
+@contextmanager
+def nobody_available():
+    """Requests sent inside wait unassigned in the shared queue, as when no officer is
+    available: every officer is away meanwhile (set directly, a test's setting, not
+    audited), then as they were. Tests of taking a request from the queue use it."""
+    with db.connection_context():
+        kept = list(User.select(User.id, User.away_until).where(User.role == "officer"))
+        User.update(away_until=dt.date(9999, 12, 31)).where(User.role == "officer").execute()
+    try:
+        yield
+    finally:
+        with db.connection_context():
+            for officer in kept:
+                User.update(away_until=officer.away_until).where(User.id == officer.id).execute()
 
 
 def registry_entry(name="Nora Fahad", number=None, mobile="+966551234567", nationality="SA", sponsor=None):

@@ -13,7 +13,7 @@ RESIDENT_PAGES = ["/auth/account", "/requests/", "/requests/new", "/requests/{nu
                   "/requests/new?service=visit_extension", "/requests/{number}/receipt", "/services/",
                   "/services/visit_extension", "/services/iqama_renewal", "/services/no-such-service"]
 STAFF_PAGES = ["/staff/", "/staff/requests/{number}", "/staff/figures", "/staff/reasons", "/staff/reasons/1",
-               "/staff/risks"]
+               "/staff/risks", "/staff/team"]
 
 
 def violations(page):
@@ -75,9 +75,9 @@ def test_after_decision_pages_have_no_accessibility_violations(browser, live, e2
     errors, an accepted one (what happens next, a given rating), the form started
     again, and the officer's page of a request someone else holds."""
     from models import ACCEPTED, REJECTED, UNDER_REVIEW, Rating, ServiceRequest, db
-    officer = make_user("noura", None, role="officer", full_name="Noura")
+    rejected, accepted, held = [submit_request(e2e_resident, person_name="أمل سعد") for _ in range(3)]
+    officer = make_user("noura", None, role="officer", full_name="Noura")  # after: they wait for one to take them
     make_user("khalid", None, role="officer", full_name="Khalid")
-    rejected, accepted, held = (submit_request(e2e_resident, person_name="أمل سعد") for _ in range(3))
     with db.connection_context():
         for made, status in ((rejected, REJECTED), (accepted, ACCEPTED), (held, None)):
             current = ServiceRequest.get_by_id(made.id).change_status(UNDER_REVIEW, actor=officer)

@@ -1,13 +1,14 @@
 """Every form field that takes digits reads Arabic-Indic (٠-٩) and Persian (۰-۹)
 digits as ASCII, through one normalising step (web/fields.LatinDigits), and answers
 anything else with a 4xx and a message, never a 500."""
+import datetime as dt
 import importlib
 
 import pytest
 from flask_wtf import FlaskForm
 from wtforms.fields.core import UnboundField
 
-from models import RecoveryCode, User, db
+from models import RecoveryCode, User, db, riyadh_today
 from tests.factories import (
     PASSWORD,
     code_in,
@@ -42,7 +43,7 @@ def fields_that_take_digits():
 # Each field that takes digits, walked by a scenario below; a new one must join the walk.
 WALKED = {("IdentityForm", "id_number"), ("NewAccountForm", "code"), ("NewPasswordForm", "code"),
           ("SecondFactorForm", "code"), ("InquiryForm", "number"), ("RequestForm", "id_number"),
-          ("QueueForm", "q"), ("PeriodForm", "start"), ("PeriodForm", "end")}
+          ("QueueForm", "q"), ("PeriodForm", "start"), ("PeriodForm", "end"), ("AwayForm", "until")}
 
 
 def test_every_field_that_takes_digits_goes_through_the_one_normalising_step():
@@ -110,11 +111,15 @@ def figures_period(app, value, resident_request):
     return signed_in(app, "fahad").get("/staff/figures", query_string={"start": value, "end": value}, headers=EN)
 
 
+def team_away(app, value):
+    return signed_in(app, "fahad").post("/staff/team/noura/away", data={"until": value}, headers=EN)
+
+
 SCENARIOS = {("IdentityForm", "id_number"): identity_number, ("NewAccountForm", "code"): sign_up_code,
              ("NewPasswordForm", "code"): reset_code, ("SecondFactorForm", "code"): staff_code,
              ("InquiryForm", "number"): inquiry, ("RequestForm", "id_number"): person_number,
              ("QueueForm", "q"): queue_search, ("PeriodForm", "start"): figures_period,
-             ("PeriodForm", "end"): figures_period}
+             ("PeriodForm", "end"): figures_period, ("AwayForm", "until"): team_away}
 NEEDS_REQUEST = {inquiry, person_number, queue_search, figures_period}
 
 
@@ -138,7 +143,8 @@ def test_arabic_indic_and_persian_digits_are_read_as_ascii(app, people, request,
     if scenario in (sign_up_code, reset_code, staff_code):  # the code is known once sent: typed then
         response = run(scenario, app, Typed("CODE", digits), request)
     else:
-        right = {identity_number: NORA, figures_period: "2026-11-01"}.get(scenario)
+        right = {identity_number: NORA, figures_period: "2026-11-01",
+                 team_away: (riyadh_today() + dt.timedelta(days=30)).isoformat()}.get(scenario)
         right = right or request.getfixturevalue("service_request").number
         if scenario is person_number:
             right = make_id_number(2, 11111111)  # Yusuf, linked to amal

@@ -193,6 +193,7 @@ def test_queue_filters_update_the_list_in_place(browser, live, e2e_resident):
     make_user("noura", None, role="officer", full_name="Noura")
     page = browser.new_context(locale="en-US").new_page()
     sign_in(page, live, "noura", "/staff/")
+    page.goto(f"{live}/staff/?view=all")  # sent before she was an officer: nobody's yet
     page.evaluate("window.sameDocument = true")
     assert passport.number in page.inner_text("#queue") and visit.number in page.inner_text("#queue")
     page.select_option("select[name=service]", "visit_extension")

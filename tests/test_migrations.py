@@ -39,15 +39,19 @@ from models import (
     DraftFile,
     Event,
     Objection,
+    OfficerService,
     Rating,
     Reason,
     ReasonChange,
+    Service,
     ServiceRequest,
     StaffAlert,
+    StaffChange,
     User,
     db,
     upgrade,
 )
+from models.assignment import assign_waiting
 from models.catalogue_data import SERVICE_CATALOGUE
 from models.reasons import reword_reason
 from models.schema import HISTORY_TABLE, runner, status
@@ -56,7 +60,7 @@ from tests.factories import PASSWORD, TEST_SECRET_KEY, make_id_number, minimal_p
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIGRATIONS = ["0001_initial", "0002_draft_owner_index", "0003_identity", "0004_ratings", "0005_open_by_person",
-              "0006_code_per_browser", "0008_watcher", "0009_objections", "0010_reasons"]
+              "0006_code_per_browser", "0007_assignment", "0008_watcher", "0009_objections", "0010_reasons"]
 OLD_TABLES = ["user", "person", "service", "holiday", "reason", "servicerequest", "event", "audit",
               "document", "draft", "draftfile"]
 CATALOGUE_TABLES = ("service", "reason")  # rewritten by every upgrade from models/catalogue_data.py
@@ -294,6 +298,9 @@ def expected_after_upgrade(before):
     for row in expected["user"].values():  # 0003: the lock moved to sign_in_failure; mobiles, second factors
         del row["failed_logins"], row["locked_until"]
         row.update(mobile=None, totp_secret=None, totp_last_step=None, supervisor_id=None)  # 0008: supervisor
+        row.update(away_until=None, last_assigned_at=None)  # 0007: present, never given a request by the rule
+    for row in expected["audit"].values():  # 0007: no note, nobody given the request
+        row.update(note=None, assignee_id=None)
     for row in expected["person"].values():
         row.update(mobile=None)
     for row in expected["document"].values():  # 0009: no old document came with an objection
@@ -544,6 +551,27 @@ def test_0008_gives_staff_a_supervisor_and_records_who_was_told(upgraded):
         assert [(a.request.number, a.user.username) for a in StaffAlert.select()] == [(REVIEW_NO, "noura")]
 
 
+def test_0007_keeps_who_holds_old_requests_and_assigns_new_ones(upgraded):
+    app, before, _ = upgraded
+    with db.connection_context():
+        index = next(i for i in db.get_indexes("servicerequest") if i.name == "servicerequest_open_by_assignee")
+        assert index.columns == ["assignee_id", "due_on", "id"] and "decided_at" in index.sql.lower()
+        noura = User.get(User.username == "noura")
+        assert (noura.away_until, noura.last_assigned_at) == (None, None)
+        assert ServiceRequest.numbered(RECEIVED_NO).assignee_id is None  # old requests are not moved
+        assert assign_waiting() == 2  # ... until someone asks: the two that waited go to noura
+        assert ServiceRequest.numbered(RECEIVED_NO).assignee_id == noura.id
+        given = Audit.get((Audit.action == "assign") & (Audit.request == ServiceRequest.numbered(LATE_NO).id))
+        assert (given.actor_id, given.assignee_id, given.note) == (None, noura.id, None)
+        StaffChange.create(officer=noura, action="away", note="2026-12-01")
+        for sql in ('UPDATE "staff_change" SET "note" = NULL', 'DELETE FROM "staff_change"'):
+            with pytest.raises(DatabaseError, match="append-only"), db.atomic():
+                db.execute_sql(sql)
+        OfficerService.create(officer=noura, service=Service.get(Service.code == "passport"))
+        with pytest.raises(DatabaseError), db.atomic():  # once per (officer, service)
+            OfficerService.create(officer=noura, service=Service.get(Service.code == "passport"))
+
+
 def test_db_status_lists_the_applied_migrations_and_exits_1_when_one_is_pending(upgraded):
     cli = upgraded[0].test_cli_runner()
     result = cli.invoke(args=["db", "status"])
@@ -577,4 +605,5 @@ def test_a_new_database_upgrades_to_the_same_schema_as_an_old_one(engine, new_da
     with closing(open_database(fresh)) as new_one, closing(open_database(old)) as old_one:
         assert schema_of(new_one) == schema_of(old_one)
         assert triggers_of(new_one) == ["audit_no_delete", "audit_no_update", "reason_change_no_delete",
-                                        "reason_change_no_update"]
+                                        "reason_change_no_update", "staff_change_no_delete",
+                                        "staff_change_no_update"]

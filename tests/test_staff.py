@@ -23,7 +23,7 @@ from models import (
     utcnow,
 )
 from tests.conftest import HX
-from tests.factories import csrf_token, minimal_pdf, sign_in_client, submit_request
+from tests.factories import csrf_token, minimal_pdf, nobody_available, sign_in_client, submit_request
 
 EN = {"Accept-Language": "en"}
 
@@ -101,7 +101,8 @@ def quiet_weeks(time_machine):
 @pytest.fixture
 def queue_data(resident, other_resident, time_machine):
     """Four open requests with known deadlines and one decided, seen on QUEUE_DAY:
-    filed 20 and 10 days before it (overdue), 5 and 1 (not yet)."""
+    filed 20 and 10 days before it (overdue), 5 and 1 (not yet), sent while no
+    officer was available (they wait unassigned)."""
     time_machine.move_to(QUEUE_DAY)
     made = []
     for days_ago, person, service, owner in ((20, "Amal Saad", "passport", resident),
@@ -109,7 +110,8 @@ def queue_data(resident, other_resident, time_machine):
                                              (10, "Badr Ali", "passport", other_resident),
                                              (5, "Ravi Indian", "profession", resident),
                                              (30, "Amal Saad", "passport", resident)):
-        created = submit_request(owner, person_name=person, service=service)
+        with nobody_available():
+            created = submit_request(owner, person_name=person, service=service)
         submitted = utcnow() - dt.timedelta(days=days_ago)
         ServiceRequest.update(submitted_at=submitted, submitted_on=riyadh_date(submitted),
                               due_on=add_working_days(riyadh_date(submitted), 7)).where(
@@ -125,16 +127,19 @@ def numbers_in(html, made):
 
 
 def test_queue_lists_undecided_requests_by_deadline(app, officer, queue_data):
-    html = as_user(app, "noura").get("/staff/", headers=EN).get_data(as_text=True)
+    html = as_user(app, "noura").get("/staff/?view=all", headers=EN).get_data(as_text=True)
     assert numbers_in(html, queue_data) == [queue_data[i].number for i in (0, 2, 3, 1)]
     assert "days overdue" in html and "days left" in html and 'class="overdue-row"' in html
 
 
 @pytest.mark.parametrize("query, expected", [
-    ("status=under_review", []),
-    ("service=visit_extension", [1]),
-    ("overdue=y", [0, 2]),
-    ("unassigned=y", [0, 2, 3, 1]),
+    ("view=all&status=under_review", []),
+    ("view=all&service=visit_extension", [1]),
+    ("view=all&overdue=y", [0, 2]),
+    ("view=unassigned", [0, 2, 3, 1]),
+    ("view=mine", []),
+    ("", []),  # an officer's queue opens on "Assigned to me"
+    ("unassigned=y", [0, 2, 3, 1]),  # addresses bookmarked before the views still work
     ("mine=y", []),
 ])
 def test_queue_filters(app, officer, queue_data, query, expected):
@@ -164,7 +169,7 @@ def test_queue_pages_by_keyset(app, officer, queue_data, monkeypatch):
     first = client.get("/staff/?unassigned=y").get_data(as_text=True)
     assert numbers_in(first, queue_data) == [queue_data[i].number for i in (0, 2, 3)]
     link = first.split('<a href="/staff/?')[-1].split('"')[0].replace("&amp;", "&")
-    assert "after=" in link and "unassigned=y" in link
+    assert "after=" in link and "view=unassigned" in link
     second = client.get("/staff/?" + link).get_data(as_text=True)
     assert numbers_in(second, queue_data) == [queue_data[1].number] and "Next page" not in second
 
@@ -180,14 +185,15 @@ def test_the_queues_poll_and_next_page_keep_only_its_filters(app, officer, queue
     html = response.get_data(as_text=True)
     poll = html.split('id="queue" data-poll hx-get="')[1].split('"')[0]
     link = html.split('<a href="/staff/?')[-1].split('"')[0].replace("&amp;", "&")
-    assert poll == "/staff/?unassigned=y"
-    assert link.startswith("unassigned=y&after=") and "endpoint" not in link and "utm" not in link
+    assert poll == "/staff/?view=unassigned"
+    assert link.startswith("view=unassigned&after=") and "endpoint" not in link and "utm" not in link
 
 
 def test_queue_bad_filter_values_are_ignored(app, officer, queue_data):
     client = as_user(app, "noura")
-    for query in ("status=nonsense", "after=garbage", "after=2099-12-31_99999999999999999999999"):
-        response = client.get("/staff/?" + query)
+    for query in ("status=nonsense", "after=garbage", "after=2099-12-31_99999999999999999999999",
+                  "view=nonsense&after=1_2099-12-31_x"):
+        response = client.get("/staff/?view=all&" + query)
         assert response.status_code == 200, query
         assert numbers_in(response.text, queue_data) == [queue_data[i].number for i in WHOLE_QUEUE], query
 
@@ -242,8 +248,24 @@ def test_claim_release_and_who_has_it(app, officer, officer2, supervisor, servic
     assert post(khalid, service_request.number, "start").status_code == 409
     assert reload(service_request).status == RECEIVED
     assert post(as_user(app, "fahad"), service_request.number, "release").status_code == 303
+    assert reload(service_request).assignee_id == officer2.id  # given back: the rule gives it to another
+    assert post(khalid, service_request.number, "start").status_code == 303
+    assert post(noura, service_request.number, "release").status_code == 409  # she no longer holds it
+    assert post(khalid, service_request.number, "release").status_code == 303
+    assert reload(service_request).assignee_id == officer.id  # never back to the one who gave it
+    with db.connection_context():
+        assert [a.action for a in Audit.of_request(service_request)] == [
+            "claim", "release", "assign", "under_review", "release", "assign"]
+
+
+def test_given_back_with_nobody_else_available_it_waits_for_anyone_to_take(app, officer, officer2, service_request):
+    noura, khalid = as_user(app, "noura"), as_user(app, "khalid")
+    assert post(noura, service_request.number, "claim").status_code == 303
+    with db.connection_context():
+        User.update(away_until=dt.date(9999, 12, 31)).where(User.id == officer2.id).execute()
+    assert post(noura, service_request.number, "release").status_code == 303
     assert reload(service_request).assignee_id is None
-    assert post(khalid, service_request.number, "claim").status_code == 303
+    assert post(khalid, service_request.number, "claim").status_code == 303  # away, but may still take one
 
 
 def test_concurrent_claims_one_wins(app, officer, officer2, service_request):
@@ -467,7 +489,7 @@ def test_a_decided_request_cannot_be_released(app, officer, supervisor, service_
 def test_disabling_an_officer_puts_their_requests_back_in_the_queue(app, runner, officer, service_request):
     service_request.claim(officer)
     result = runner.invoke(args=["staff", "disable", "noura"])
-    assert result.exit_code == 0 and "1 request(s) back in the queue" in result.output
+    assert result.exit_code == 0 and "1 request(s) moved to other officers or back in the queue" in result.output
     assert reload(service_request).assignee_id is None
     assert Audit.select().where(Audit.action == "release").count() == 1
 
@@ -476,6 +498,6 @@ def test_disabling_an_officer_puts_their_requests_back_in_the_queue(app, runner,
                                    "after=0001-01-01_1"])
 def test_odd_cursors_are_ignored(app, officer, queue_data, query):
     """Out of range or before every deadline: the queue from its start, never a 500."""
-    response = as_user(app, "noura").get("/staff/?" + query)
+    response = as_user(app, "noura").get("/staff/?view=all&" + query)
     assert response.status_code == 200
     assert numbers_in(response.text, queue_data) == [queue_data[i].number for i in WHOLE_QUEUE]

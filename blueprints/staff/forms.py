@@ -1,11 +1,11 @@
 import datetime as dt
 import re
 
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, normalize_digits, riyadh_today
@@ -15,11 +15,18 @@ from web.fields import DigitsDateField, DigitsField
 REASON_MAX = 2000
 
 
+QUEUE_VIEWS = {"mine": _l("Assigned to me"), "unassigned": _l("Assigned to nobody"), "all": _l("All undecided")}
+
+
 class QueueForm(FlaskForm):
-    """Filters of the queue, read from the URL (GET), so they can be bookmarked."""
+    """Filters of the queue, read from the URL (GET), so they can be bookmarked. The
+    view: an officer's opens on "Assigned to me", a supervisor's on all, those
+    assigned to nobody first; a search looks through all. `mine` and `unassigned`
+    are the views' names in addresses bookmarked before there were views."""
     class Meta:
         csrf = False
 
+    view = SelectField(_l("Show"), choices=list(QUEUE_VIEWS.items()), validate_choice=False)
     status = SelectField(_l("Status"), validate_choice=False)
     service = SelectField(_l("Service"), validate_choice=False)
     overdue = BooleanField(_l("Overdue"))
@@ -39,19 +46,42 @@ class QueueForm(FlaskForm):
         if digits and not re.fullmatch(r"[0-9]{9}|[0-9]{10}", digits):
             raise ValidationError(_l("Search by a request number (9 digits) or an identity number (10 digits)."))
 
+    def resolve_view(self, role):
+        """The view shown: the one asked for, else the one an old address named, else
+        all for a search, else the role's own. Written back into `view`."""
+        view = (self.view.data if self.view.data in QUEUE_VIEWS else
+                "mine" if self.mine.data else "unassigned" if self.unassigned.data else
+                "all" if (self.q.data or "").strip() else "mine" if role == "officer" else "all")
+        self.view.data, self.mine.data, self.unassigned.data = view, False, False
+        return view
+
     def filters(self):
+        view = self.view.data
         return dict(status=self.status.data or None, service=self.service.data or None,
-                    overdue=self.overdue.data, mine=self.mine.data, unassigned=self.unassigned.data,
-                    search=(self.q.data or "").strip() or None, after=self.cursor())
+                    overdue=self.overdue.data, mine=view == "mine", unassigned=view == "unassigned",
+                    search=(self.q.data or "").strip() or None, after=self.cursor(),
+                    unassigned_first=self.unassigned_first())
+
+    def unassigned_first(self):
+        return self.view.data == "all"
 
     def cursor(self):
-        """The keyset position "YYYY-MM-DD_id" of the last row of the previous page."""
+        """The keyset position of the last row of the previous page: "YYYY-MM-DD_id",
+        or "held_YYYY-MM-DD_id" (held 0 or 1) in the view with the unassigned first."""
+        parts = (self.after.data or "").split("_")
         try:
-            day, row_id = (self.after.data or "").split("_")
+            held = [bool(int(parts.pop(0)))] if self.unassigned_first() and len(parts) == 3 else []
+            day, row_id = parts
             day, row_id = dt.date.fromisoformat(day), int(row_id)
         except ValueError:
             return None
-        return (day, row_id) if 0 <= row_id < 2 ** 63 else None
+        return (*held, day, row_id) if 0 <= row_id < 2 ** 63 else None
+
+    @staticmethod
+    def position(row, unassigned_first):
+        """The cursor that follows `row` (see cursor())."""
+        held = f"{int(row.assignee_id is not None)}_" if unassigned_first else ""
+        return f"{held}{row.due_on.isoformat()}_{row.id}"
 
 
 class ActionForm(FlaskForm):
@@ -200,3 +230,42 @@ class ObjectionDecisionForm(FlaskForm):
         field.data = (field.data or "").strip()
         if self.outcome.data == "upheld" and not field.data:
             raise ValidationError(_l("When the rejection stands, give the reason: the resident reads it."))
+class AwayForm(FlaskForm):
+    """A supervisor marks an officer away through a day (the last day away)."""
+    until = DigitsDateField(_l("Away through"), validators=[
+        DataRequired(_l("Give the last day away as a date, e.g. 2026-12-31."))])
+
+    def validate_until(self, field):
+        if field.data < riyadh_today():
+            raise ValidationError(_l("Choose today or a later day."))
+
+
+class ServicesForm(FlaskForm):
+    """The services an officer handles: none chosen means every service."""
+    services = SelectMultipleField(_l("Services handled"), coerce=int, validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.services.choices = [(s.id, s.name(get_locale())) for s in Service.ordered()]
+
+    def validate_services(self, field):
+        if set(field.data or ()) - {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose services from the list."))
+
+
+class ReassignForm(FlaskForm):
+    """A supervisor gives an undecided request to a named officer, saying why."""
+    officer = SelectField(_l("Give it to"), coerce=int, validate_choice=False)
+    reason = TextAreaField(_l("Why (kept in the audit trail)"), validators=[
+        DataRequired(_l("Say why it moves: the reason is kept in the audit trail.")),
+        Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX))])
+
+    def setup(self, service_request, candidates, counts, supervisor):
+        """The officers who may be given it (active, not away, not its holder), each
+        with their undecided count, then the supervisor, to decide it themself."""
+        self.officer.choices = [(o.id, ngettext("%(name)s (%(num)d undecided)", "%(name)s (%(num)d undecided)",
+                                                counts.get(o.id, 0), name=o.full_name))
+                                for o in candidates if o.id != service_request.assignee_id]
+        if service_request.assignee_id != supervisor.id:
+            self.officer.choices.append((supervisor.id, _("Myself, to decide it")))
+        return self

@@ -25,6 +25,7 @@ from models import (
     figures,
     riyadh_today,
 )
+from models.assignment import assign_waiting
 from models.notices import NOTICE_STATUS_LABELS
 from web.views import (
     ANY_OWNER,
@@ -44,6 +45,8 @@ PAGE_SIZE = 50
 ACTION_LABELS = {
     "claim": _l("Took the request"),
     "release": _l("Gave it back to the queue"),
+    "assign": _l("Assigned"),
+    "reassign": _l("Reassigned"),
     "note": _l("Added an internal note"),
     UNDER_REVIEW: _l("Started the review"),
     RETURNED: _l("Returned it to the applicant"),
@@ -67,10 +70,13 @@ def queue():
     gets an empty 204."""
     form = QueueForm(request.args)
     valid = form.validate()
+    form.resolve_view(current_user.role)
+    if current_user.role == "supervisor":
+        assign_waiting()  # an away that ended by date: what waited goes out (one index probe when nothing does)
     today = riyadh_today()
     rows = list(ServiceRequest.queue(current_user, **form.filters(), limit=PAGE_SIZE + 1, today=today)) if valid else []
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
-    next_after = f"{rows[-1].due_on.isoformat()}_{rows[-1].id}" if more else None
+    next_after = form.position(rows[-1], form.unassigned_first()) if more else None
     version = queue_version(rows, today, next_after)
     if shown_version_is(version):
         return unchanged()
@@ -88,8 +94,11 @@ def queue_version(rows, today, next_after):
 def queue_url(form, **change):
     """The queue's address with this page's filters (the form's fields only, so no
     other query argument reaches url_for) and `change`."""
-    args = {name: value for name, value in request.args.items() if name in form}
-    return url_for("staff.queue", **(args | change))
+    args = {name: value for name, value in request.args.items() if name in form and name not in OLD_VIEW_ARGS}
+    return url_for("staff.queue", **(args | {"view": form.view.data} | change))
+
+
+OLD_VIEW_ARGS = ("mine", "unassigned", "view")  # the view is written as resolved (QueueForm.resolve_view)
 
 
 # ------------------------------------------------------------------ one request
