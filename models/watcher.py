@@ -160,7 +160,7 @@ def summary_text(person, at_risk, due_by, overdue):
     """The day's SMS, in the person's language: how many requests they hold are due
     soon (and by when), how many are overdue, and a link to see them."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
-    url = f"{base}/staff/risks" if overdue else f"{base}/staff/?mine=y"
+    url = f"{base}/staff/risks" if overdue else f"{base}/staff/?view=mine"
     with force_locale(person.locale or "ar"):
         parts = []
         if at_risk:

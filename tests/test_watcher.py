@@ -174,7 +174,7 @@ def test_the_officer_is_told_once_in_arabic_with_proper_plurals(app, resident, n
     sent, unreachable, tomorrow = run(app, SUN)
     assert [(t.user.username, t.at_risk, t.overdue) for t in sent] == [("noura", 3, 0)]
     assert sms_to(NOURA_MOBILE) == [f"تواصل: 3 طلبات لديك يحين موعدها بحلول الثلاثاء 8 ديسمبر. "
-                                    f"افتح: {URL}/staff/?mine=y"]
+                                    f"افتح: {URL}/staff/?view=mine"]
     assert Notice.get().key == f"staff-{noura.id}-2026-12-06" and Notice.get().kind == "staff"
     assert run(app, SUN) == ([], [], [])  # the same day: nothing new
     time_machine.move_to(at(MON), tick=False)
@@ -182,7 +182,7 @@ def test_the_officer_is_told_once_in_arabic_with_proper_plurals(app, resident, n
     due(resident, TUE, noura)
     run(app, MON)
     assert sms_to(NOURA_MOBILE)[-1] == f"تواصل: طلب واحد لديك يحين موعده بحلول الثلاثاء 8 ديسمبر. " \
-                                      f"افتح: {URL}/staff/?mine=y"
+                                      f"افتح: {URL}/staff/?view=mine"
     assert len(told(AT_RISK)) == 4 and told(OVERDUE) == []
 
 
@@ -192,7 +192,7 @@ def test_the_officer_who_reads_english_is_told_in_english(app, resident, khalid,
     due(resident, MON, khalid)
     run(app, THU)
     assert sms_to(KHALID_MOBILE) == [f"Tawasul: 2 requests you hold are due by Monday 7 December. "
-                                     f"Open: {URL}/staff/?mine=y"]
+                                     f"Open: {URL}/staff/?view=mine"]
 
 
 def test_overdue_requests_are_told_to_the_officers_supervisor_once(app, resident, noura, khalid, fahad, salem,
@@ -436,7 +436,7 @@ def test_the_demo_tells_noura_of_her_request_at_risk_and_fahad_of_the_overdue(ap
     output = runner.invoke(args=["staff", "watch", "--once"]).output
     told_to = {line.split()[2]: line for line in output.splitlines()}
     assert {"noura", "fahad"} <= set(told_to)
-    assert "تواصل:" in told_to["noura"] and "/staff/?mine=y" in told_to["noura"]
+    assert "تواصل:" in told_to["noura"] and "/staff/?view=mine" in told_to["noura"]
     assert "متأخر" in told_to["fahad"] and "/staff/risks" in told_to["fahad"]
 
 

@@ -1,8 +1,6 @@
 """Objections to rejections, on the staff side: the supervisors' list of objections
 waiting (soonest due first), and on a request's page the objection with its review
 and decision. Supervisors only decide, never the one who made the rejection."""
-from functools import wraps
-
 from flask import abort, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,7 +9,7 @@ from blueprints.staff.forms import ActionForm, ObjectionDecisionForm
 from blueprints.staff.routes import ACTION_LABELS, any_request_or_404, bp, page
 from models import ActionRefused, Document, Objection, riyadh_today
 from models.objections import OBJECTION_STATUS_LABELS, rejecters
-from web.views import client_ip
+from web.views import client_ip, supervisor_required
 
 ACTION_LABELS.update({
     "objection": _l("Objected to the rejection"),
@@ -19,16 +17,6 @@ ACTION_LABELS.update({
     "objection-upheld": _l("Upheld the rejection (objection decided)"),
     "objection-overturned": _l("Overturned the rejection (objection decided)"),
 })
-
-
-def supervisor_required(view):
-    """Supervisors only: 403 for an officer (under the blueprint's staff check)."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.role != "supervisor":
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 @bp.route("/objections")

@@ -7,19 +7,14 @@ and shows at most SHOWN rows with the total, so the page costs the same with a
 million requests in the database."""
 import datetime as dt
 
-from flask import abort, render_template
-from flask_login import current_user
+from flask import render_template
 from peewee import JOIN
 
 from blueprints.staff.routes import bp
 from models import Service, ServiceRequest, User, closed_days, risk_horizon, riyadh_today, working_days_left
+from web.views import supervisor_required
 
 SHOWN = 100
-
-
-def supervisors_only():
-    if current_user.role != "supervisor":
-        abort(403)
 
 
 def listed(condition):
@@ -35,8 +30,8 @@ def listed(condition):
 
 
 @bp.route("/risks")
+@supervisor_required
 def risks():
-    supervisors_only()
     today = riyadh_today()
     horizon = risk_horizon(today)
     overdue, overdue_total = listed(ServiceRequest.overdue_on(today))

@@ -20,12 +20,7 @@ from models.assignment import (
     set_services,
     undecided_counts,
 )
-from web.views import client_ip
-
-
-def supervisors_only():
-    if current_user.role != "supervisor":
-        abort(403)
+from web.views import client_ip, supervisor_required
 
 
 def officer_or_404(username):
@@ -39,10 +34,10 @@ def officer_or_404(username):
 # ------------------------------------------------------------------ the team page
 
 @bp.route("/team")
+@supervisor_required
 def team():
     """Also gives out the requests that waited, to whoever is available now (an
     away that ended by date ends here, or at the watcher's next run)."""
-    supervisors_only()
     assign_waiting()
     return team_page()
 
@@ -82,22 +77,22 @@ def change(officer, form, apply):
 
 
 @bp.route("/team/<username>/away", methods=["POST"])
+@supervisor_required
 def team_away(username):
-    supervisors_only()
     officer = officer_or_404(username)
     return change(officer, AwayForm(), lambda form: set_away(officer, form.until.data, actor=current_user))
 
 
 @bp.route("/team/<username>/back", methods=["POST"])
+@supervisor_required
 def team_back(username):
-    supervisors_only()
     officer = officer_or_404(username)
     return change(officer, ActionForm(), lambda form: set_back(officer, actor=current_user))
 
 
 @bp.route("/team/<username>/services", methods=["POST"])
+@supervisor_required
 def team_services(username):
-    supervisors_only()
     officer = officer_or_404(username)
     return change(officer, ServicesForm(),
                   lambda form: set_services(officer, form.services.data or [], actor=current_user))
@@ -114,8 +109,8 @@ def reassign_form_for(service_request):
 
 
 @bp.route("/requests/<number>/reassign", methods=["POST"])
+@supervisor_required
 def reassign_request(number):
-    supervisors_only()
     service_request = any_request_or_404(number)
     form = reassign_form_for(service_request)
     return act(service_request, lambda r, f: reassign(r, f.officer.data, current_user, f.reason.data, client_ip()),
