@@ -4,8 +4,6 @@ message goes to the log) or "http" (a JSON POST to SMS_GATEWAY_URL)."""
 import http.client
 import json
 import logging
-import signal
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -13,9 +11,9 @@ from collections import Counter
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from peewee import DatabaseError, InterfaceError
 
-from models import Notice, db
+from cli.worker import run_until_stopped
+from models import Notice
 from models.notices import BATCH, DELIVERED, FAILED, PENDING
 
 notices = AppGroup("notices", help="SMS notices.")
@@ -99,19 +97,10 @@ def deliver(once, interval):
         return
     if current_app.config["SMS_GATEWAY"] == "log":
         logger.warning("SMS_GATEWAY is log: messages are written here, not sent.")
-    stopping = []
-    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the batch, then stop
-        signal.signal(signum, lambda *_: stopping.append(True))
-    while not stopping:
-        try:
-            db.connect(reuse_if_open=True)
-            counts = deliver_due(send, stopping=stopping)
-        except (DatabaseError, InterfaceError) as error:  # the database restarts: wait and go on
-            logger.warning("the database: %s", error)
-            db.close()
-        else:
-            if counts:
-                logger.info("%s delivered, %s to retry, %s failed",
-                            counts[DELIVERED], counts[PENDING], counts[FAILED])
-        time.sleep(interval)
-    db.close()
+
+    def one_pass(stopping):  # a stop finishes the batch under way
+        counts = deliver_due(send, stopping=stopping)
+        if counts:
+            logger.info("%s delivered, %s to retry, %s failed", counts[DELIVERED], counts[PENDING], counts[FAILED])
+
+    run_until_stopped(one_pass, interval, logger)

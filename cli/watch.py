@@ -1,15 +1,13 @@
 """flask staff watch | supervisor | mobile: the watcher that tells staff by SMS of
 requests at risk and overdue (models/watcher.py), and who hears what."""
 import logging
-import signal
-import time
 
 import click
 from flask import current_app
-from peewee import DatabaseError, InterfaceError
 
 from cli.review import named_supervisor, staff, staff_mobile
-from models import User, db, watch_pass
+from cli.worker import run_until_stopped
+from models import User, watch_pass
 from models.assignment import assign_waiting
 
 
@@ -41,23 +39,12 @@ def watch(once):
         return
     logger = current_app.logger
     logger.setLevel(logging.INFO)
-    interval = float(current_app.config["WATCH_SECONDS"])
-    stopping = []
-    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the pass, then stop
-        signal.signal(signum, lambda *_: stopping.append(True))
-    while not stopping:
-        try:
-            db.connect(reuse_if_open=True)
-            for line in one_pass():
-                logger.info("%s", line)
-        except (DatabaseError, InterfaceError) as error:  # the database restarts: wait and go on
-            logger.warning("the database: %s", error)
-            db.close()
-        waited = 0.0
-        while not stopping and waited < interval:
-            time.sleep(min(1.0, interval - waited))
-            waited += 1.0
-    db.close()
+
+    def logged_pass(stopping):  # a stop finishes the pass under way
+        for line in one_pass():
+            logger.info("%s", line)
+
+    run_until_stopped(logged_pass, float(current_app.config["WATCH_SECONDS"]), logger)
 
 
 @staff.command("supervisor")

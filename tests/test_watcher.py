@@ -452,7 +452,7 @@ def test_the_watcher_runs_passes_until_stopped(app, resident, noura, runner, tim
         waits.append(seconds)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    monkeypatch.setattr("cli.watch.time.sleep", wait)
+    monkeypatch.setattr("cli.worker.time.sleep", wait)
     app.config["WATCH_SECONDS"] = 5
     try:
         result = runner.invoke(args=["staff", "watch"])
