@@ -30,7 +30,6 @@ from models import (
     closed_days,
     due_date,
     luhn_digit,
-    new_request_number,
     risk_horizon,
     riyadh_date,
     riyadh_today,
@@ -347,7 +346,7 @@ def load_volume(officer, count=300, days=42, seed=7):
         submitted = now - dt.timedelta(days=rng.uniform(0, days))
         age_days = (now - submitted).days
         created = ServiceRequest.create(
-            number=new_request_number(), owner=owner, person=person, service=rng.choice(services),
+            number=ServiceRequest.unused_number(), owner=owner, person=person, service=rng.choice(services),
             description="Demo request: " + rng.choice(["renewal needed before travel.",
                                                       "correction of the recorded details.",
                                                       "please review the attached documents."]) * 2,

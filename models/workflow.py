@@ -83,6 +83,14 @@ class ServiceRequest(RequestDeadline, BaseModel):
                 .where(cls.owner == user).order_by(cls.submitted_at.desc(), cls.id.desc()))
 
     @classmethod
+    def unused_number(cls):
+        """A new request number no request has yet (the numbers are random)."""
+        number = new_request_number()
+        while cls.select().where(cls.number == number).exists():
+            number = new_request_number()
+        return number
+
+    @classmethod
     def numbered(cls, number, owner=None):
         """The request with this number (only among `owner`'s, when given), or None,
         with its service and person: every page shows them."""
@@ -163,10 +171,7 @@ class ServiceRequest(RequestDeadline, BaseModel):
     def _create_from(cls, draft):
         from models.assignment import assign  # models.assignment builds on this module
         now = utcnow()
-        number = new_request_number()
-        while cls.select().where(cls.number == number).exists():
-            number = new_request_number()
-        created = cls.create(number=number, owner=draft.owner, person=draft.person,
+        created = cls.create(number=cls.unused_number(), owner=draft.owner, person=draft.person,
                              service=draft.service, description=draft.description,
                              submitted_at=now, submitted_on=riyadh_date(now), updated_at=now,
                              draft_token=draft.token, due_on=due_date(riyadh_date(now)))

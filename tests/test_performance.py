@@ -37,7 +37,8 @@ def add_request(owner, service_code, submitted_on, decided_on=None, stars=None):
         submitted_at = dt.datetime.combine(submitted_on, dt.time(7))
         decided_at = dt.datetime.combine(decided_on, dt.time(8)) if decided_on else None
         created = ServiceRequest.create(
-            number=new_request_number(), owner=owner, person=person, service=Service.get(Service.code == service_code),
+            number=ServiceRequest.unused_number(), owner=owner, person=person,
+            service=Service.get(Service.code == service_code),
             description="A request of the published figures' tests.", submitted_at=submitted_at,
             submitted_on=submitted_on, due_on=due_date(submitted_on), draft_token=new_request_number() + "-t",
             status=ACCEPTED if decided_on else "received", decided_at=decided_at, decided_on=decided_on,
