@@ -143,6 +143,8 @@ def main():
     finally:
         server.terminate()
         server.wait()
+        if args.engine == "postgres":
+            speed.drop_schema(url)
     report(args, latencies, errors, cpu, wall)
 
 

@@ -307,6 +307,17 @@ def postgres_url():
     return f"{PG_URL}?options=-csearch_path%3D{schema}"
 
 
+def drop_schema(url):
+    """The bench's PostgreSQL schema (postgres_url) dropped once its run is over."""
+    import psycopg2
+    schema = re.search(r"search_path%3D(\w+)", url).group(1)
+    connection = psycopg2.connect(PG_URL, connect_timeout=2)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    connection.close()
+
+
 def write_readme(text):
     path = os.path.join(ROOT, "README.md")
     with open(path, encoding="utf-8") as file:
@@ -344,7 +355,11 @@ def main():
                 continue
         print(f"{engine}:", flush=True)
         targets = ["hello", "hello-sync", *args.targets]
-        tables.append(table(engine, run_engine(engine, url, args.seconds, flags, targets, args.residents)))
+        try:
+            tables.append(table(engine, run_engine(engine, url, args.seconds, flags, targets, args.residents)))
+        finally:
+            if engine == "postgres":
+                drop_schema(url)
         print(tables[-1], flush=True)
     if args.readme:
         write_readme("\n\n".join(tables))
