@@ -133,9 +133,8 @@ def populate(database_url, residents=200, per_resident=3, officers=4, seed=16):
 
 def make_officers(count, hashed):
     """{user id: Account}: officers with a known second factor."""
-    secrets_ = [pyotp.random_base32() for _ in range(count)]
     insert(User, [dict(username=f"bench-officer{k}", full_name=f"Bench Officer {k}", role="officer",
-                       password_hash=hashed, totp_secret=secret) for k, secret in enumerate(secrets_)])
+                       password_hash=hashed, totp_secret=pyotp.random_base32()) for k in range(count)])
     found = User.select(User.id, User.username, User.totp_secret).where(User.username.startswith("bench-officer"))
     return {user.id: Account(user.username, user.totp_secret) for user in found.order_by(User.id)}
 

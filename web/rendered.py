@@ -77,6 +77,7 @@ def rendered_once(key, render):
 
 
 def tell_timing(how):
+    """This response says whether its page was kept or rendered (SERVER_TIMING)."""
     @after_this_request
     def add_header(response):
         response.headers.add("Server-Timing", f'page;desc="{how}"')
