@@ -29,8 +29,9 @@ test: install $(VENV)/.dev chromium
 	  TAWASUL_TEST_CLOCK=$$clock $(BIN)/python -m pytest $(DATE_SENSITIVE) || exit 1; \
 	done
 
-# The speed over HTTP against a bare Flask app on the same server (bench/speed.py), written to
-# README.md. Never part of `make test`: machines here are shared and noisy.
+# The speed over HTTP against a bare Flask app on the same server (bench/speed.py), as 200
+# residents and 4 officers signed in meet it (bench/crowd.py), written to README.md. Never part
+# of `make test`: machines here are shared and noisy.
 bench: install $(VENV)/.dev
 	@command -v wrk >/dev/null || { $(APT) update && $(APT) install -y wrk; }
 	$(BIN)/python bench/speed.py --readme

@@ -59,6 +59,7 @@ def create_app(test_config=None, instance_path=None):
         STATUS_POLL_MAX_SECONDS=60,  # ... to this (static/js/app.js)
         QUEUE_POLL_SECONDS=30,
         RENDERED_CACHE_SIZE=2000,  # request pages kept per worker (web/rendered.py); 0: none
+        SERVER_TIMING=False,  # FLASK_SERVER_TIMING=1 (make bench): kept or rendered, in a Server-Timing header
         NOJS_REFRESH_SECONDS=60,
         OBJECTION_DAYS=30,  # a rejection may be objected to this many calendar days after it
         BABEL_DEFAULT_LOCALE="ar",

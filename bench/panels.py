@@ -1,8 +1,10 @@
 """Many open status panels at once, on loopback: how many one core holds.
 
-Starts the portal as `make run` does (bench/speed.py), signs the demo resident in,
-then opens PANELS panels that each poll like an open panel right after a change
-(every 10 s, the shortest interval; the back-off only lowers the load), for SECONDS.
+Starts the portal as `make run` does (bench/speed.py), adds PANELS residents with a
+request under review each (bench/crowd.py) and signs each of them in over HTTP, then
+opens PANELS panels, each resident's own on her own request with her own session,
+that each poll like an open panel right after a change (every 10 s, the shortest
+interval; the back-off only lowers the load), for SECONDS.
 As a browser does, a panel reuses its connection while the server keeps it open and
 closes its side when the server says it closes; the Procfile's sync workers close
 after every answer, so each poll comes on a new connection. Reports polls served per second, p50/p95/p99
@@ -24,7 +26,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import speed  # noqa: E402  (bench/speed.py: starting the portal, signing in)
+import crowd  # noqa: E402  (bench/crowd.py: the residents, signed in)
+import speed  # noqa: E402  (bench/speed.py: starting the portal)
 
 
 def cpu_seconds(pid):
@@ -99,11 +102,19 @@ async def poll_once(port, request, connection):
         return connection, int(head.split(b" ", 2)[1])
 
 
-async def load(port, path, headers, panels, seconds, interval):
+async def load(port, panels, seconds, interval):
     latencies, errors = [], []
     until = time.monotonic() + seconds
-    await asyncio.gather(*(panel(port, path, headers, interval, until, latencies, errors) for _ in range(panels)))
+    await asyncio.gather(*(panel(port, path, headers, interval, until, latencies, errors) for path, headers in panels))
     return latencies, errors
+
+
+def open_panels(people):
+    """Each resident's panel on her request under review: (path, headers), with the
+    version it shows (in Arabic: the panels ask for no language)."""
+    return [(f"/requests/{filed.number}/status",
+             [("Cookie", resident.cookie), ("HX-Request", "true"), ("X-Shown-Version", f"{filed.version}-ar")])
+            for resident in people for filed in resident.requests]
 
 
 def main():
@@ -119,17 +130,21 @@ def main():
                FLASK_RATELIMIT_ENABLED="false")
     speed.subprocess.run([os.path.join(speed.ROOT, ".venv", "bin", "flask"), "--app", "app", "init-db", "--demo"],
                          cwd=speed.ROOT, env=env, check=True, capture_output=True)
+    people, _ = crowd.populate(url, residents=args.panels, per_resident=1, officers=0)
     port = speed.free_port()
     server = speed.start("app:create_app()", port, env, speed.procfile_gunicorn())
     try:
-        poll_url, headers = speed.portal_targets(f"http://127.0.0.1:{port}")["poll"]
-        path = poll_url.split(str(port), 1)[1]
+        began = time.monotonic()
+        crowd.sign_in_all(f"http://127.0.0.1:{port}", people)
+        print(f"{len(people)} residents signed in in {time.monotonic() - began:.0f} s", flush=True)
         cpu_before, wall = cpu_seconds(server.pid), time.monotonic()
-        latencies, errors = asyncio.run(load(port, path, headers, args.panels, args.seconds, args.interval))
+        latencies, errors = asyncio.run(load(port, open_panels(people), args.seconds, args.interval))
         cpu, wall = cpu_seconds(server.pid) - cpu_before, time.monotonic() - wall
     finally:
         server.terminate()
         server.wait()
+        if args.engine == "postgres":
+            speed.drop_schema(url)
     report(args, latencies, errors, cpu, wall)
 
 

@@ -265,3 +265,17 @@ def test_the_kept_pages_key_changes_whenever_what_the_page_shows_does(app, servi
     page, key = look()
     time_machine.move_to(utcnow() + dt.timedelta(hours=11), tick=False)  # the session lives 12 hours
     assert look() == (page, key), "the page changed with the time alone: the key has no time in it"
+
+
+def test_the_bench_alone_is_told_whether_a_page_was_kept(app, service_request):
+    """`make bench` counts kept pages by a Server-Timing header (SERVER_TIMING); off
+    by default, so no visitor learns from it whether a page was viewed before."""
+    client, path = as_user(app, "amal"), f"/requests/{service_request.number}"
+    assert "Server-Timing" not in client.get(path, headers=EN).headers
+    assert "Server-Timing" not in client.get(path, headers=EN).headers  # kept now: still nothing said
+    app.config["SERVER_TIMING"] = True
+    arabic = client.get(path, headers={"Accept-Language": "ar"})
+    assert arabic.status_code == 200 and arabic.headers["Server-Timing"] == 'page;desc="rendered"'
+    again = client.get(path, headers={"Accept-Language": "ar"})
+    assert again.status_code == 200 and again.headers["Server-Timing"] == 'page;desc="kept"'
+    assert "Server-Timing" not in client.get("/requests/", headers=EN).headers  # only the kept page says it

@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 
-from flask import current_app, g
+from flask import after_this_request, current_app, g
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -65,6 +65,8 @@ def rendered_once(key, render):
     this session's CSRF token in its forms."""
     cache = current_app.extensions["rendered"]
     html = cache.get(key)
+    if current_app.config["SERVER_TIMING"]:
+        tell_timing("rendered" if html is None else "kept")
     if html is None:
         with cache.token_placeholder():
             html = render()
@@ -72,3 +74,11 @@ def rendered_once(key, render):
     if cache.placeholder in html:
         html = html.replace(cache.placeholder, generate_csrf())
     return Markup(html)
+
+
+def tell_timing(how):
+    """This response says whether its page was kept or rendered (SERVER_TIMING)."""
+    @after_this_request
+    def add_header(response):
+        response.headers.add("Server-Timing", f'page;desc="{how}"')
+        return response
