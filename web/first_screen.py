@@ -56,9 +56,10 @@ def first_screen_style():
 
 
 def remember_stylesheet(response):
-    """A whole page makes the browser fetch app.css: the next page need not inline it."""
+    """A whole page makes the browser fetch app.css: the next page need not inline it.
+    A server error's page sets no cookie (it may come from a portal without its database)."""
     code = response.status_code
-    page = response.mimetype == "text/html" and code != 204 and not 300 <= code < 400
+    page = response.mimetype == "text/html" and (200 <= code < 300 and code != 204 or 400 <= code < 500)
     if page and not is_htmx_fragment_request() and not stylesheet_kept():
         response.set_cookie(COOKIE, app_css_version(), max_age=COOKIE_SECONDS, secure=request.is_secure,
                             httponly=True, samesite="Lax")
