@@ -30,10 +30,12 @@ test: install $(VENV)/.dev chromium
 	done
 
 # The speed over HTTP against a bare Flask app on the same server (bench/speed.py), written to
-# README.md. Never part of `make test`: machines here are shared and noisy.
-bench: install $(VENV)/.dev
+# README.md; then a resident's first and repeat visits on emulated slow links in Chromium
+# (bench/slow_link.py). Never part of `make test`: machines here are shared and noisy.
+bench: install $(VENV)/.dev chromium
 	@command -v wrk >/dev/null || { $(APT) update && $(APT) install -y wrk; }
 	$(BIN)/python bench/speed.py --readme
+	$(BIN)/python bench/slow_link.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
