@@ -86,10 +86,10 @@ def start_portal():
 
 
 def resident_and_request(base):
-    """The signed-in resident's session cookie, and the address of a request of theirs under review."""
+    """The signed-in resident's session cookie, and the address of their first request under review."""
     resident = speed.Browser(base).sign_in("demo", DEMO_PASSWORD)
     listing = resident.get("/requests/")
-    for number in sorted(set(speed.re.findall(r'href="/requests/(\d{9})"', listing))):
+    for number in dict.fromkeys(speed.re.findall(r'href="/requests/(\d{9})"', listing)):  # in the listing's order
         if "data-poll" in resident.get(f"/requests/{number}"):
             return resident.cookie(), f"/requests/{number}"
     raise SystemExit("the demo resident has no request under review")
@@ -119,8 +119,11 @@ class Visit:
         self.cdp.send("Network.setCacheDisabled", {"cacheDisabled": not cache})
         self.received = []
         self.page.goto(url, wait_until="load")
-        self.page.wait_for_function("window.__slow.element !== null")
-        figures = self.page.evaluate(COLLECT, self.selector)
+        for _ in range(100):  # wait_for_function would evaluate a string, which the page's CSP refuses
+            figures = self.page.evaluate(COLLECT, self.selector)
+            if figures["element"] is not None:
+                break
+            self.page.wait_for_timeout(50)
         readable = figures["element"]
         if not figures["inline"] and figures["css_end"]:
             readable = max(readable, figures["css_end"])
