@@ -48,14 +48,14 @@ def app_css_version():
 def stylesheet_kept():
     """True when this browser was sent a page since app.css last changed, so it has
     app.css (unless it emptied its cache, when the page waits for it as before)."""
-    return has_request_context() and request.cookies.get(COOKIE) == app_css_version()
+    return request.cookies.get(COOKIE) == app_css_version()
 
 
 def first_screen_style():
     """For templates/base.html: the inline rules, or None when the browser has app.css.
     Staff pages (the queue's tables and filters) are not in the first-screen rules:
     they wait for app.css, as before, rather than show unstyled tables first."""
-    if stylesheet_kept() or (current_user.is_authenticated and current_user.is_staff):
+    if not has_request_context() or stylesheet_kept() or (current_user.is_authenticated and current_user.is_staff):
         return None
     return Markup(STYLE)
 
