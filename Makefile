@@ -30,11 +30,13 @@ test: install $(VENV)/.dev chromium
 	done
 
 # The speed over HTTP against a bare Flask app on the same server (bench/speed.py), as 200
-# residents and 4 officers signed in meet it (bench/crowd.py), written to README.md. Never part
-# of `make test`: machines here are shared and noisy.
-bench: install $(VENV)/.dev
+# residents and 4 officers signed in meet it (bench/crowd.py), written to README.md; then a
+# resident's first and repeat visits on emulated slow links in Chromium (bench/slow_link.py).
+# Never part of `make test`: machines here are shared and noisy.
+bench: install $(VENV)/.dev chromium
 	@command -v wrk >/dev/null || { $(APT) update && $(APT) install -y wrk; }
 	$(BIN)/python bench/speed.py --readme
+	$(BIN)/python bench/slow_link.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

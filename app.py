@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db, mask_mobile
-from web import errors, fastpoll, language, ratelimit, rendered, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
+from web import errors, fastpoll, first_screen, language, ratelimit, rendered, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import (
     day_text,
@@ -117,6 +117,7 @@ def create_app(test_config=None, instance_path=None):
 
     register_blueprints(app)
     static_files.init_app(app)
+    first_screen.init_app(app)
     rendered.init_app(app)
     errors.init_app(app)
 
@@ -202,7 +203,8 @@ def template_globals():
                 **language.template_translators())
 
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+# The one inline <style> (web/first_screen.py) is allowed by its hash.
+CSP = (f"default-src 'self'; script-src 'self'; style-src 'self' '{first_screen.HASH}'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 

@@ -1,4 +1,6 @@
+import base64
 import gzip
+import hashlib
 import shutil
 
 import brotli
@@ -72,9 +74,17 @@ def test_session_cookie_is_http_only_and_same_site(client, resident):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_pages_have_no_inline_script_or_style(client):
-    page = client.get("/auth/login").get_data(as_text=True)
-    assert "<script>" not in page and "style=" not in page and "<style" not in page
+def test_pages_have_no_inline_script_and_no_style_but_the_hashed_one(client):
+    """A first visit's one <style> (web/first_screen.py) is allowed by its sha256, never by 'unsafe-inline'."""
+    response = client.get("/auth/login")
+    page = response.get_data(as_text=True)
+    assert "<script>" not in page and "style=" not in page and page.count("<style") == 1
+    served = page.split("<style>")[1].split("</style>")[0]
+    digest = base64.b64encode(hashlib.sha256(served.encode()).digest()).decode()
+    style_src = next(part for part in response.headers["Content-Security-Policy"].split(";")
+                     if part.strip().startswith("style-src"))
+    assert style_src.split() == ["style-src", "'self'", f"'sha256-{digest}'"]
+    assert ".panel{" in served and "--brand: #0b6e4f" in served
 
 
 def test_static_files_are_fingerprinted_and_cached_for_a_year(client):

@@ -14,6 +14,8 @@ from flask import after_this_request, current_app, g
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from web.first_screen import stylesheet_kept
+
 TOKEN_FIELD = "csrf_token"  # Flask-WTF keeps the request's signed token in g under this name
 
 
@@ -62,8 +64,10 @@ def init_app(app):
 
 def rendered_once(key, render):
     """`render()`'s HTML for `key`, rendered on the first call in this worker, with
-    this session's CSRF token in its forms."""
+    this session's CSRF token in its forms. A page drawn for a browser without
+    app.css (web/first_screen.py) is another page."""
     cache = current_app.extensions["rendered"]
+    key = (key, stylesheet_kept())
     html = cache.get(key)
     if current_app.config["SERVER_TIMING"]:
         tell_timing("rendered" if html is None else "kept")
