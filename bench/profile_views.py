@@ -204,6 +204,16 @@ def alternate(call, hello, repeat, profiler=None):
     return statistics.median(hellos) * 1000, statistics.median(views) * 1000
 
 
+def function_calls(call, repeat=20):
+    """Python function calls per request: unlike a time, the same on a busy machine."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        call()
+    profiler.disable()
+    return pstats.Stats(profiler).total_calls // repeat
+
+
 def profile_text(profiler, top):
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
@@ -241,9 +251,10 @@ def run_engine(engine, args):
             queries = counter.count
             profiler = cProfile.Profile() if args.profile else None
             hello_ms, view_ms = alternate(calls[name], hello_get, args.repeat, profiler)
-            results[name] = (hello_ms / view_ms, view_ms, queries)
+            calls_each = function_calls(calls[name])
+            results[name] = (hello_ms / view_ms, view_ms, queries, calls_each)
             print(f"  {name:14s} ratio {hello_ms / view_ms:5.3f}   view {view_ms:6.2f} ms   "
-                  f"hello {hello_ms:5.2f} ms   {queries} queries", flush=True)
+                  f"hello {hello_ms:5.2f} ms   {queries} queries   {calls_each} Python calls", flush=True)
             if profiler:
                 print(profile_text(profiler, args.top))
         return results
@@ -271,9 +282,11 @@ def main():
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     summary = {engine: run_engine(engine, args) for engine in args.engines}
-    print("\nview            " + "".join(f"{engine:>20s}" for engine in summary))
+    print("\nview            " + "".join(f"{engine + ': ratio, queries, calls':>36s}" for engine in summary))
     for name in args.views:
-        print(f"{name:16s}" + "".join(f"{summary[e][name][0]:>12.3f} ({summary[e][name][2]:2d} q)" for e in summary))
+        cells = (summary[engine][name] for engine in summary)
+        print(f"{name:16s}" + "".join(f"{ratio:>16.3f} {queries:4d} q {calls:7d} c"
+                                      for ratio, _ms, queries, calls in cells))
 
 
 if __name__ == "__main__":
