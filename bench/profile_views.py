@@ -204,7 +204,7 @@ def alternate(call, hello, repeat, profiler=None):
     return statistics.median(hellos) * 1000, statistics.median(views) * 1000
 
 
-def function_calls(call, repeat=20):
+def function_calls(call, repeat=50):
     """Python function calls per request: unlike a time, the same on a busy machine."""
     profiler = cProfile.Profile()
     profiler.enable()
@@ -249,9 +249,9 @@ def run_engine(engine, args):
             counter.count = 0
             calls[name]()
             queries = counter.count
+            calls_each = function_calls(calls[name])  # first: the same requests in every run
             profiler = cProfile.Profile() if args.profile else None
             hello_ms, view_ms = alternate(calls[name], hello_get, args.repeat, profiler)
-            calls_each = function_calls(calls[name])
             results[name] = (hello_ms / view_ms, view_ms, queries, calls_each)
             print(f"  {name:14s} ratio {hello_ms / view_ms:5.3f}   view {view_ms:6.2f} ms   "
                   f"hello {hello_ms:5.2f} ms   {queries} queries   {calls_each} Python calls", flush=True)
