@@ -195,9 +195,9 @@ def close_db(exc):
 
 def template_globals():
     locale = get_locale()
-    return dict(locale=locale, lang=locale.language, status_labels=STATUS_LABELS,
-                id_type_labels=ID_TYPE_LABELS, languages=language.LANGUAGES, mask_mobile=mask_mobile,
-                return_address=language.return_address,
+    return dict(locale=locale, lang=locale.language, status_labels=language.Translated(STATUS_LABELS),
+                id_type_labels=language.Translated(ID_TYPE_LABELS), languages=language.LANGUAGES,
+                mask_mobile=mask_mobile, return_address=language.return_address,
                 **language.template_translators())
 
 
