@@ -140,9 +140,12 @@ class QueryCounter:
 
 
 def signed_in(app, user_id):
+    """A client whose session is signed in and already holds its CSRF token, as one
+    that signed in through the form does (so no view writes the session)."""
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
+        session["csrf_token"] = secrets.token_hex(20)
     return client
 
 
