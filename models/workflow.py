@@ -81,8 +81,8 @@ class ServiceRequest(RequestDeadline, BaseModel):
 
     @classmethod
     def of_owner(cls, user):
-        return (cls.select(cls, Service).join(Service).switch(cls)
-                .where(cls.owner == user).order_by(cls.submitted_at.desc(), cls.id.desc()))
+        """The owner's requests, newest first, with what My requests shows of each."""
+        return OF_OWNER(owner=getattr(user, "id", user))
 
     @classmethod
     def unused_number(cls):
@@ -455,6 +455,10 @@ def _numbered(condition):
             .join(Person).where(condition).limit(1))
 
 
+OF_OWNER = Prepared(lambda: ServiceRequest.select(ServiceRequest.id, ServiceRequest.number, ServiceRequest.status,
+                                                  ServiceRequest.submitted_at, ServiceRequest.service, Service)
+                    .join(Service).where(ServiceRequest.owner == slot("owner"))
+                    .order_by(ServiceRequest.submitted_at.desc(), ServiceRequest.id.desc()))
 QUEUES = {}  # the queue's shape -> its Prepared query (ServiceRequest.queue)
 NUMBERED = Prepared(lambda: _numbered(ServiceRequest.number == slot("number")))
 NUMBERED_OF_OWNER = Prepared(lambda: _numbered((ServiceRequest.number == slot("number"))
