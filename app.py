@@ -22,7 +22,7 @@ from web.formatting import (
     moment_text,
     nationality_name,
 )
-from web.views import NO_STORE
+from web.views import NO_STORE, site_url_for
 
 # Values seen in tutorials and in this project's own history: a key anyone can read.
 KNOWN_KEYS = {"dev-only-change-me", "dev", "development", "secret", "secret-key", "change-me", "changeme", "test"}
@@ -121,6 +121,7 @@ def create_app(test_config=None, instance_path=None):
 
     app.after_request(security_headers)
     app.context_processor(template_globals)
+    app.jinja_env.globals["url_for"] = site_url_for
     app.jinja_env.filters.update(day=format_day, moment=format_moment, day_text=day_text, moment_text=moment_text,
                                   filesize=format_filesize, nationality=nationality_name,
                                   duration=format_hours, percent=format_percent,
