@@ -15,7 +15,9 @@ from web import errors, fastpoll, language, ratelimit, rendered, sessions, stati
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import (
     day_text,
+    deadline,
     format_day,
+    format_days,
     format_filesize,
     format_hours,
     format_moment,
@@ -124,6 +126,7 @@ def create_app(test_config=None, instance_path=None):
     app.jinja_env.globals["url_for"] = site_url_for
     app.jinja_env.filters.update(day=format_day, moment=format_moment, day_text=day_text, moment_text=moment_text,
                                   filesize=format_filesize, nationality=nationality_name,
+                                  deadline=deadline, days=format_days,
                                   duration=format_hours, percent=format_percent,
                                   format_date=format_date)
     cli.init_app(app)

@@ -5,12 +5,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.lists import format_list
-from flask_babel import force_locale, format_date, format_decimal, get_locale
+from flask_babel import force_locale, format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from hijridate import Gregorian, Hijri
 from markupsafe import Markup, escape
 
-from models import ID_TYPE_LABELS
+from models import ID_TYPE_LABELS, RETURNED, STATUS_LABELS
 from models.clock import RIYADH
 
 # One date style in both languages: '2 Dec 2026' and '2 ديسمبر 2026' (Latin digits, as
@@ -101,6 +101,42 @@ def format_moment(moment):
     local = riyadh(moment)
     stamp = local.isoformat(timespec="minutes")
     return Markup(f'<time datetime="{stamp}">{escape(moment_text_in(local, get_locale()))}</time>')
+
+
+def deadline(service_request, today):
+    """The `deadline` filter: where a request stands against its deadline on `today`,
+    as the queue and an officer's request page show it: '3 days left', 'Due today',
+    '2 days overdue', paused while it waits on the resident, or its decision."""
+    if service_request.is_final:
+        return escape(str(STATUS_LABELS[service_request.status]))
+    days = None if service_request.status == RETURNED else service_request.days_left(today)
+    return deadline_words(days, str(get_locale()))
+
+
+@lru_cache(maxsize=1024)
+def deadline_words(days, locale):
+    """deadline's words for `days` left (None: paused), kept: fifty rows of the queue
+    say a handful of different things."""
+    with force_locale(locale):
+        if days is None:
+            return Markup('<span class="paused">{}</span>').format(_("Paused: waiting on the resident"))
+        if days < 0:
+            return Markup('<strong class="overdue">{}</strong>').format(
+                ngettext("%(num)d day overdue", "%(num)d days overdue", -days))
+        if days == 0:
+            return Markup('<strong class="due-today">{}</strong>').format(_("Due today"))
+        return escape(ngettext("%(num)d day left", "%(num)d days left", days))
+
+
+def format_days(days):
+    """The `days` filter: a number of calendar days, '1 day', '12 days' (the queue's ages)."""
+    return days_words(days, str(get_locale()))
+
+
+@lru_cache(maxsize=1024)
+def days_words(days, locale):
+    with force_locale(locale):
+        return ngettext("%(num)d day", "%(num)d days", days)
 
 
 def format_hours(hours):
