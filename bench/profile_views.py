@@ -179,13 +179,23 @@ def view_calls(app, officer, owned):
         client, number = next(pages)
         return get(client, f"/requests/{number}/status", {**POLL, "X-Shown-Version": f"{versions[number]}-ar"}, 204)
 
+    def performance():
+        """As `make bench` reads it: from a portal that keeps rendered pages (the
+        request pages here are timed without)."""
+        kept = app.extensions["rendered"]
+        size, kept.size = kept.size, 2000
+        try:
+            return get(visitor, "/performance", AR)
+        finally:
+            kept.size = size
+
     return {
         "page": page,
         "my-requests": lambda: get(next(people), "/requests/", AR),
         "queue": lambda: get(officer_client, "/staff/", AR),
         "poll-changed": poll_changed,
         "poll": poll,
-        "performance": lambda: get(visitor, "/performance", AR),
+        "performance": performance,
     }
 
 
