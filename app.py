@@ -15,14 +15,16 @@ from web import errors, fastpoll, first_screen, language, ratelimit, rendered, s
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import (
     day_text,
+    deadline,
     format_day,
+    format_days,
     format_filesize,
     format_hours,
     format_moment,
     moment_text,
     nationality_name,
 )
-from web.views import NO_STORE
+from web.views import NO_STORE, site_url_for
 
 # Values seen in tutorials and in this project's own history: a key anyone can read.
 KNOWN_KEYS = {"dev-only-change-me", "dev", "development", "secret", "secret-key", "change-me", "changeme", "test"}
@@ -123,8 +125,10 @@ def create_app(test_config=None, instance_path=None):
 
     app.after_request(security_headers)
     app.context_processor(template_globals)
+    app.jinja_env.globals["url_for"] = site_url_for
     app.jinja_env.filters.update(day=format_day, moment=format_moment, day_text=day_text, moment_text=moment_text,
                                   filesize=format_filesize, nationality=nationality_name,
+                                  deadline=deadline, days=format_days,
                                   duration=format_hours, percent=format_percent,
                                   format_date=format_date)
     cli.init_app(app)
@@ -197,9 +201,9 @@ def close_db(exc):
 
 def template_globals():
     locale = get_locale()
-    return dict(locale=locale, lang=locale.language, status_labels=STATUS_LABELS,
-                id_type_labels=ID_TYPE_LABELS, languages=language.LANGUAGES, mask_mobile=mask_mobile,
-                return_address=language.return_address,
+    return dict(locale=locale, lang=locale.language, status_labels=language.Translated(STATUS_LABELS),
+                id_type_labels=language.Translated(ID_TYPE_LABELS), languages=language.LANGUAGES,
+                mask_mobile=mask_mobile, return_address=language.return_address,
                 **language.template_translators())
 
 

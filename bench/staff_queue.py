@@ -162,7 +162,9 @@ def main():
         for name, call in cases.items():
             median, worst = timed(call, args.repeat)
             print(f"  {name:32s} median {median:7.2f} ms   max {worst:7.2f} ms")
-        plan_query = ServiceRequest.queue(officer, limit=51, today=today)
+        plan_query = ServiceRequest.queue_query(status=False, service=False, overdue=False, mine=False,
+                                                unassigned=False, search=None, keyset=0, limit=51,
+                                                unassigned_first=False)  # the first page's: no slot to fill
         sql, params = plan_query.sql()
         prefix = "EXPLAIN QUERY PLAN " if args.engine == "sqlite" else "EXPLAIN "
         plan = db.execute_sql(prefix + sql, params).fetchall()

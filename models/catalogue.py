@@ -4,12 +4,13 @@ import re
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField, chunked
 
-from models.base import BaseModel, lock_for_transaction, write_transaction
+from models.base import BaseModel, Prepared, lock_for_transaction, write_transaction
 from models.catalogue_data import REASON_CATALOGUE, SERVICE_CATALOGUE, SERVICE_GUIDE
 
 
 def in_language(locale, arabic, english):
-    return arabic if str(locale).startswith("ar") else english
+    """`arabic` or `english` for a Babel Locale or a language code ("ar", "en_US")."""
+    return arabic if (getattr(locale, "language", None) or str(locale)).startswith("ar") else english
 
 
 class Service(BaseModel):
@@ -60,7 +61,8 @@ class Service(BaseModel):
 
     @classmethod
     def ordered(cls):
-        return cls.select().order_by(cls.position)
+        """Every service in the catalogue's order (a list)."""
+        return ORDERED()
 
     @classmethod
     def by_code(cls, code):
@@ -142,3 +144,6 @@ def sync_catalogues():
 def catalogue_texts():
     return ({s.id: (s.name_ar, s.name_en) for s in Service.select(Service.id, Service.name_ar, Service.name_en)},
             {r.id: (r.text_ar, r.text_en) for r in Reason.select(Reason.id, Reason.text_ar, Reason.text_en)})
+
+
+ORDERED = Prepared(lambda: Service.select().order_by(Service.position))

@@ -7,7 +7,7 @@ import secrets
 
 from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, TextField
 
-from models.base import BaseModel, StoredFile, is_sqlite, write_transaction
+from models.base import BaseModel, Prepared, StoredFile, is_sqlite, slot, write_transaction
 from models.catalogue import Service
 from models.clock import utcnow
 from models.users import Person, User
@@ -55,8 +55,7 @@ class Draft(BaseModel):
     @classmethod
     def open_for(cls, user):
         """The owner's unfinished requests, the last touched first."""
-        return (cls.select(cls, Service).join(Service, JOIN.LEFT_OUTER)
-                .where(cls.owner == user).order_by(cls.updated_at.desc(), cls.id.desc()))
+        return OPEN_FOR(owner=getattr(user, "id", user))
 
     @classmethod
     def limit_reached(cls, user, hold=False):
@@ -143,3 +142,7 @@ class Draft(BaseModel):
 
 class DraftFile(StoredFile):
     draft = ForeignKeyField(Draft, backref="draft_files", on_delete="CASCADE")
+
+
+OPEN_FOR = Prepared(lambda: Draft.select(Draft, Service).join(Service, JOIN.LEFT_OUTER)
+                    .where(Draft.owner == slot("owner")).order_by(Draft.updated_at.desc(), Draft.id.desc()))

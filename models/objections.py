@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegrityError, TextField
 
 from models.audit import Audit
-from models.base import BaseModel, StoredFile, write_transaction
+from models.base import BaseModel, Prepared, StoredFile, slot, write_transaction
 from models.catalogue import Service
 from models.clock import riyadh_date, riyadh_today, utcnow
 from models.deadlines import due_date
@@ -65,7 +65,7 @@ class Objection(BaseModel):
 
     @classmethod
     def of_request(cls, service_request):
-        return cls.get_or_none(cls.request == getattr(service_request, "id", service_request))
+        return OF_REQUEST.first(request=getattr(service_request, "id", service_request))
 
     @classmethod
     def is_open_on(cls, service_request):
@@ -237,3 +237,6 @@ def window_closed(last_day, days):
 
 __all__ = ["DECIDED", "OBJECTION_DAYS", "OBJECTION_MIN", "OBJECTION_STATUS_LABELS", "OPEN", "OVERTURNED",
            "Objection", "RECEIVED", "UNDER_REVIEW", "UPHELD"]
+
+
+OF_REQUEST = Prepared(lambda: Objection.select().where(Objection.request == slot("request")).limit(1))

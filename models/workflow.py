@@ -2,6 +2,8 @@
 between its statuses (models.statuses) to a decision, its timeline of events and
 its documents. Its deadline is models.deadlines.RequestDeadline."""
 
+import datetime as dt
+
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -79,8 +81,8 @@ class ServiceRequest(RequestDeadline, BaseModel):
 
     @classmethod
     def of_owner(cls, user):
-        return (cls.select(cls, Service).join(Service).switch(cls)
-                .where(cls.owner == user).order_by(cls.submitted_at.desc(), cls.id.desc()))
+        """The owner's requests, newest first, with what My requests shows of each."""
+        return OF_OWNER(owner=getattr(user, "id", user))
 
     @classmethod
     def unused_number(cls):
@@ -336,31 +338,53 @@ class ServiceRequest(RequestDeadline, BaseModel):
         """Undecided requests, soonest deadline first, with keyset pagination on
         (due_on, id): each page is an index range scan, however deep. With
         `unassigned_first` (the supervisors' view) those nobody holds come first: the
-        keyset is then (held, due_on, id), `after` a triple."""
+        keyset is then (held, due_on, id), `after` a triple. Each row holds what the
+        queue shows (its service and holder with it), nothing more.
+
+        The SQL is built once per shape (which filters are on), then run with this
+        call's values (models.base.Prepared): building it cost as much as reading
+        fifty rows."""
+        digits = normalize_digits(search) if search else ""
+        by_number = len(digits) == REQUEST_NUMBER_LENGTH
+        keyset = len(after) if after and len(after) == (3 if unassigned_first else 2) else 0
+        shape = (status in OPEN_STATUSES, bool(service), bool(overdue), bool(mine), bool(unassigned),
+                 ("number" if by_number else "person") if search else None, keyset, limit, unassigned_first)
+        prepared = QUEUES.get(shape)
+        if prepared is None:
+            prepared = QUEUES.setdefault(shape, Prepared(lambda: cls.queue_query(*shape)))
+        values = dict(officer=getattr(officer, "id", officer), status=status, service=service,
+                      today=(today or riyadh_today()).isoformat(), search=digits)
+        values.update({f"after{index}": value.isoformat() if isinstance(value, dt.date) else value
+                       for index, value in enumerate(after or ()) if keyset})
+        return prepared(**values)
+
+    @classmethod
+    def queue_query(cls, status, service, overdue, mine, unassigned, search, keyset, limit, unassigned_first):
+        """The queue's query for one shape, with a slot for each value (see queue())."""
         assignee = User.alias()  # no join to the person: the queue does not show them
-        query = (cls.select(cls, Service, assignee)
+        query = (cls.select(cls.id, cls.number, cls.status, cls.due_on, cls.submitted_on, cls.version,
+                            cls.service, cls.assignee, Service.id, Service.name_ar, Service.name_en,
+                            assignee.id, assignee.full_name)
                  .join(Service).switch(cls)
                  .join(assignee, JOIN.LEFT_OUTER, on=(cls.assignee == assignee.id))
                  .where(cls.decided_at.is_null()))
-        if status in OPEN_STATUSES:
-            query = query.where(cls.status == status)
+        if status:
+            query = query.where(cls.status == slot("status"))
         if service:
-            query = query.where(Service.code == service)
+            query = query.where(Service.code == slot("service"))
         if overdue:
-            query = query.where(cls.overdue_on(today or riyadh_today()))
+            query = query.where(cls.overdue_on(slot("today")))
         if mine:
-            query = query.where(cls.assignee == officer)
+            query = query.where(cls.assignee == slot("officer"))
         if unassigned:
             query = query.where(cls.assignee.is_null())
-        if search:  # a request number (9 digits) or a person's identity number (10)
-            digits = normalize_digits(search)
-            if len(digits) == REQUEST_NUMBER_LENGTH:
-                query = query.where(cls.number == digits)
-            else:
-                query = query.where(cls.person.in_(Person.select(Person.id).where(Person.id_number == digits)))
+        if search == "number":  # a request number (9 digits) or a person's identity number (10)
+            query = query.where(cls.number == slot("search"))
+        elif search:
+            query = query.where(cls.person.in_(Person.select(Person.id).where(Person.id_number == slot("search"))))
         order = (cls.assignee.is_null(False), cls.due_on, cls.id) if unassigned_first else (cls.due_on, cls.id)
-        if after and len(after) == len(order):
-            query = query.where(Tuple(*order) > Tuple(*after))
+        if keyset:
+            query = query.where(Tuple(*order) > Tuple(*(slot(f"after{index}") for index in range(keyset))))
         return query.order_by(*order).limit(limit)
 
     @classmethod
@@ -431,6 +455,11 @@ def _numbered(condition):
             .join(Person).where(condition).limit(1))
 
 
+OF_OWNER = Prepared(lambda: ServiceRequest.select(ServiceRequest.id, ServiceRequest.number, ServiceRequest.status,
+                                                  ServiceRequest.submitted_at, ServiceRequest.service, Service)
+                    .join(Service).where(ServiceRequest.owner == slot("owner"))
+                    .order_by(ServiceRequest.submitted_at.desc(), ServiceRequest.id.desc()))
+QUEUES = {}  # the queue's shape -> its Prepared query (ServiceRequest.queue)
 NUMBERED = Prepared(lambda: _numbered(ServiceRequest.number == slot("number")))
 NUMBERED_OF_OWNER = Prepared(lambda: _numbered((ServiceRequest.number == slot("number"))
                                                & (ServiceRequest.owner == slot("owner"))))

@@ -172,8 +172,8 @@ def keyed(app, monkeypatch):
     keys = []
     real = request_routes.page_key
 
-    def recording(service_request):
-        keys.append(real(service_request))
+    def recording(*args):
+        keys.append(real(*args))
         return keys[-1]
     monkeypatch.setattr(request_routes, "page_key", recording)
     monkeypatch.setattr(web.rendered, "generate_csrf", lambda: "the-session-token")

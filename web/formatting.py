@@ -5,12 +5,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.lists import format_list
-from flask_babel import force_locale, format_date, format_decimal, get_locale
+from flask_babel import force_locale, format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from hijridate import Gregorian, Hijri
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from models import ID_TYPE_LABELS
+from models import ID_TYPE_LABELS, RETURNED, STATUS_LABELS
 from models.clock import RIYADH
 
 # One date style in both languages: '2 Dec 2026' and '2 ديسمبر 2026' (Latin digits, as
@@ -24,7 +24,10 @@ def arabic():
 
 def hijri_date(day):
     """Umm al-Qura date, e.g. '5 رمضان 1448 هـ', in the current language ('' out of range)."""
-    lang = "ar" if arabic() else "en"
+    return hijri_date_in(day, "ar" if arabic() else "en")
+
+
+def hijri_date_in(day, lang):
     try:
         hijri = Gregorian(day.year, day.month, day.day).to_hijri()
     except OverflowError:
@@ -43,9 +46,17 @@ def month_label(month, calendar):
     return format_date(dt.date(year, number, 1), "MMMM y")
 
 
-def both_calendars(gregorian, day):
-    hijri = hijri_date(day)
+def both_calendars(gregorian, hijri):
     return f"{gregorian} ({hijri})" if hijri else gregorian
+
+
+@lru_cache(maxsize=4096)
+def day_in(day, locale):
+    """(Gregorian, Umm al-Qura) texts of a day in `locale`, kept: a conversion that
+    depends on nothing else, and a page shows the same few days many times (the
+    queue's deadlines, a timeline's events)."""
+    with force_locale(locale):
+        return format_date(day, DATE_PATTERN), hijri_date_in(day, Locale.parse(locale).language)
 
 
 def riyadh(moment):
@@ -59,30 +70,73 @@ def day_text(day):
     return day_text_in(day, str(get_locale()))
 
 
-@lru_cache(maxsize=4096)
 def day_text_in(day, locale):
-    """day_text in `locale`, kept: a queue page shows the same few deadlines fifty times."""
-    with force_locale(locale):
-        return both_calendars(format_date(day, DATE_PATTERN), day)
+    return both_calendars(*day_in(day, locale))
 
 
 def moment_text(moment):
     """A naive UTC datetime in Riyadh time and both calendars, as plain text:
     '26 نوفمبر 2026، 01:38 (16 جمادى الآخرة 1448 هـ)' (the Arabic comma in Arabic)."""
-    local = riyadh(moment)
-    comma = "، " if arabic() else ", "
-    return both_calendars(f"{format_date(local.date(), DATE_PATTERN)}{comma}{local:%H:%M}", local.date())
+    return moment_text_in(riyadh(moment), get_locale())
+
+
+def moment_text_in(local, locale):
+    gregorian, hijri = day_in(local.date(), str(locale))
+    comma = "، " if locale.language == "ar" else ", "
+    return both_calendars(f"{gregorian}{comma}{local:%H:%M}", hijri)
+
+
+@lru_cache(maxsize=4096)
+def day_element(day, locale):
+    return Markup(f'<time datetime="{day.isoformat()}">{escape(day_text_in(day, locale))}</time>')
 
 
 def format_day(day):
     """The `day` filter: <time datetime="2026-12-07">…both calendars…</time>."""
-    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), day_text(day))
+    return day_element(day, str(get_locale()))
 
 
 def format_moment(moment):
     """The `moment` filter: <time datetime="2026-11-26T01:38+03:00">…</time>, Riyadh time."""
-    stamp = riyadh(moment).isoformat(timespec="minutes")
-    return Markup('<time datetime="{}">{}</time>').format(stamp, moment_text(moment))
+    local = riyadh(moment)
+    stamp = local.isoformat(timespec="minutes")
+    return Markup(f'<time datetime="{stamp}">{escape(moment_text_in(local, get_locale()))}</time>')
+
+
+def deadline(service_request, today):
+    """The `deadline` filter: where a request stands against its deadline on `today`,
+    as the queue and an officer's request page show it: '3 days left', 'Due today',
+    '2 days overdue', paused while it waits on the resident, or its decision."""
+    if service_request.is_final:
+        return escape(str(STATUS_LABELS[service_request.status]))
+    days = None if service_request.status == RETURNED else service_request.days_left(today)
+    return deadline_words(days, str(get_locale()))
+
+
+@lru_cache(maxsize=1024)
+def deadline_words(days, locale):
+    """deadline's words for `days` left (None: paused), kept: fifty rows of the queue
+    say a handful of different things."""
+    with force_locale(locale):
+        if days is None:
+            return Markup('<span class="paused">{}</span>').format(_("Paused: waiting on the resident"))
+        if days < 0:
+            return Markup('<strong class="overdue">{}</strong>').format(
+                ngettext("%(num)d day overdue", "%(num)d days overdue", -days))
+        if days == 0:
+            return Markup('<strong class="due-today">{}</strong>').format(_("Due today"))
+        return escape(ngettext("%(num)d day left", "%(num)d days left", days))
+
+
+def format_days(days):
+    """The `days` filter: a number of calendar days, '1 day', '12 days' (the queue's ages)."""
+    return days_words(days, str(get_locale()))
+
+
+@lru_cache(maxsize=1024)
+def days_words(days, locale):
+    with force_locale(locale):
+        return ngettext("%(num)d day", "%(num)d days", days)
 
 
 def format_hours(hours):

@@ -26,6 +26,20 @@ def template_translators():
             "ngettext": _make_new_ngettext(translations.ungettext)}
 
 
+class Translated(dict):
+    """Labels (lazy strings) as one page reads them: each translated on its first
+    use, then kept for the page (a lazy string looks its catalogue up again each
+    time it is shown: fifty times in the queue)."""
+
+    def __init__(self, labels):
+        super().__init__()
+        self.labels = labels
+
+    def __missing__(self, key):
+        value = self[key] = str(self.labels[key])
+        return value
+
+
 def return_address():
     """Where the language switch brings the visitor back to: this page. A page
     shown after a POST comes back by the address that shows it with GET (the view

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from blueprints.home.forms import InquiryForm
 from models import Service, ServiceRequest, check_database, performance
 from web.formatting import eligibility_rule, month_label
+from web.rendered import rendered_once
 
 bp = Blueprint("home", __name__, template_folder="../../templates")
 
@@ -97,8 +98,22 @@ def performance_page():
     """The record published: open to everyone, no JavaScript. The page itself is not
     kept by browsers or proxies (it carries the reader's CSRF token, language and
     menu); the figures behind it, and their rendering, are kept by the server for ten minutes."""
-    calendar = chosen_calendar()
-    return render_template("home/performance.html", content=performance_content(kept_figures(), calendar))
+    calendar, figures = chosen_calendar(), kept_figures()
+    def render_page():
+        return render_template("home/performance.html", content=performance_content(figures, calendar))
+    if request.method != "GET":  # HEAD: drawn without the language form's way back
+        return render_page()
+    return rendered_once(performance_key(figures, calendar), render_page)
+
+
+def performance_key(figures, calendar):
+    """All the whole page shows: the figures (computed anew every ten minutes), the
+    language and calendar, the address (the language switch comes back to it) and
+    the menu, which depends only on who is signed in: nobody, a resident, an
+    officer, a supervisor. Nothing personal: each reader gets their own CSRF token
+    (web/rendered.py)."""
+    role = current_user.role if current_user.is_authenticated else None
+    return ("performance", figures.computed_at, figures.today, str(get_locale()), calendar, request.full_path, role)
 
 
 @bp.route("/performance.csv")

@@ -184,13 +184,20 @@ def receipt(number):
 
 # ------------------------------------------------------------------ a sent request
 
-def page_context(service_request, answer_form=None, rating_form=None):
+def decision_of(service_request):
+    """(its rating, its objection) once decided, each None when there is none: read
+    once for the page and for its key."""
+    if not service_request.is_final:
+        return None, None
+    return Rating.of_request(service_request), Objection.of_request(service_request)
+
+
+def page_context(service_request, answer_form=None, rating_form=None, decision=None):
     """What the request page shows; each form only where the page has it (an answer
     while returned, start again once rejected, a rating once decided, not rated and
     with no objection waiting, the offer to object while it may be sent)."""
     final, status = service_request.is_final, service_request.status
-    rating = Rating.of_request(service_request) if final else None
-    objection = Objection.of_request(service_request) if final else None
+    rating, objection = decision or decision_of(service_request)
     waiting = objection is not None and objection.is_open
     return dict(r=service_request, events=list(Event.timeline(service_request)),
                 documents=list(Document.listing(service_request)), panel_version=panel_version(service_request),
@@ -220,22 +227,22 @@ def detail(number):
     """The same for every GET of one version (in one language ...), so each worker
     renders it once; each view gets its session's CSRF token (web/rendered.py)."""
     service_request = mine_or_404(number)
+    decision = decision_of(service_request)
     def render_page():
-        return render_template("requests/detail.html", **page_context(service_request))
+        return render_template("requests/detail.html", **page_context(service_request, decision=decision))
     if request.method != "GET":  # HEAD: drawn without the language form's way back
         return render_page()
-    return rendered_once(page_key(service_request), render_page)
+    return rendered_once(page_key(service_request, decision), render_page)
 
 
-def page_key(service_request):
+def page_key(service_request, decision):
     """All the request page shows that can change: the request (its version moves
     with every change its owner can see), its rating (kept out of the version, which
     staff pages carry), the registry's entry for the person, the language, the
     address (the language switch comes back to it), the menu."""
-    person = service_request.person
-    rating = Rating.of_request(service_request) if service_request.is_final else None
+    person, (rating, objection) = service_request.person, decision
     offered = service_request.status == REJECTED and objection_offered(
-        service_request, Objection.of_request(service_request)) is not None  # the offer ends with its last day
+        service_request, objection) is not None  # the offer ends with its last day
     return ("request-page", service_request.id, service_request.version, rating and rating.stars, offered,
             get_locale().language, person.name, person.id_type, person.id_number, person.nationality,
             request.full_path, current_user.is_staff)

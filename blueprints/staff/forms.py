@@ -5,12 +5,12 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import ACCEPTED, OPEN_STATUSES, REJECTED, STATUS_LABELS, Reason, Service, normalize_digits, riyadh_today
 from models.reasons import KIND_LABELS, KINDS, RETIRED_REASON, TEXT_MAX
-from web.fields import DigitsDateField, DigitsField
+from web.fields import DigitsDateField, DigitsField, SelectField
 
 REASON_MAX = 2000
 
