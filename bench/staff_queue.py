@@ -4,8 +4,8 @@ the database.
 Fills a database with N requests (about 3% undecided, as in a steady state), then
 times the queue query (the first page, three filters, a page deep in the keyset,
 two searches), the whole GET /staff/ (query + HTML), and the views of a resident who
-has 10 of those requests: the request page (kept after its first view:
-web/rendered.py), My requests, the inquiry, the status panel changed and unchanged
+has 10 of those requests: the request page (rendered at every view: no page is kept
+here, as for most views at the real service's scale), My requests, the inquiry, the status panel changed and unchanged
 (median of repeats after one to warm up; each view's goal is under 20 ms).
 
     .venv/bin/python bench/staff_queue.py --engine sqlite   [--rows 1000000]
@@ -131,7 +131,7 @@ def main():
     else:
         url = postgres_url(args.pg_url, args.drop)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32), "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False})
+                      "RATELIMIT_ENABLED": False, "RENDERED_CACHE_SIZE": 0})  # every view rendered
     with db.connection_context():
         upgrade()
         officer = fill(args.rows)
