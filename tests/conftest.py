@@ -95,8 +95,10 @@ def make_app(url, **extra):
 
 
 def app_config(url, **extra):
-    return dict(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY=TEST_SECRET_KEY, DATABASE_URL=url,
-                RATELIMIT_ENABLED=False, **extra)
+    config = dict(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY=TEST_SECRET_KEY, DATABASE_URL=url,
+                  RATELIMIT_ENABLED=False)
+    config.update(extra)
+    return config
 
 
 def make_sqlite_template(url):
@@ -215,10 +217,11 @@ def need_playwright():
     return sync_api
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """Debian's headless Chromium, driven by the playwright package (never its own browser).
-    A missing Chromium always fails: the playwright package alone brings no browser here."""
+    """Debian's headless Chromium, driven by the playwright package (never its own browser),
+    started once per test process (each test opens its own context). A missing Chromium
+    always fails: the playwright package alone brings no browser here."""
     sync_api = need_playwright()
     if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is missing: `make test` installs it")
