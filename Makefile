@@ -24,15 +24,17 @@ DATE_SENSITIVE := tests/test_formatting.py tests/test_fastpoll.py tests/test_aft
 
 # Each run spreads its tests over one process per core (pytest-xdist; a worker that runs out
 # takes tests from the other): each has its own PostgreSQL schema and SQLite files, migrated once
-# (tests/databases.py). `make test TEST_WORKERS=0` runs them in one process.
+# (tests/databases.py). Then the tests marked `alone` (pytest.ini) run in one process by themselves.
+# `make test TEST_WORKERS=0` runs everything in one process.
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+PYTEST := $(BIN)/python -m pytest
 
 test: install $(VENV)/.dev chromium
-	$(PYTEST)
-	for clock in $(CLOCKS); do \
-	  echo "== the clock at $$clock"; \
-	  TAWASUL_TEST_CLOCK=$$clock $(PYTEST) $(DATE_SENSITIVE) || exit 1; \
+	for clock in "" $(CLOCKS); do \
+	  files=$${clock:+$(DATE_SENSITIVE)}; \
+	  [ -z "$$clock" ] || echo "== the clock at $$clock"; \
+	  TAWASUL_TEST_CLOCK=$$clock $(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not alone" $$files || exit 1; \
+	  TAWASUL_TEST_CLOCK=$$clock $(PYTEST) -m alone $$files || [ $$? = 5 ] || exit 1; \
 	done
 
 # The speed over HTTP against a bare Flask app on the same server (bench/speed.py), written to
