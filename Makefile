@@ -22,11 +22,19 @@ DATE_SENSITIVE := tests/test_formatting.py tests/test_fastpoll.py tests/test_aft
                   tests/test_requests.py tests/test_auth.py tests/test_migrations.py tests/test_deadlines.py tests/test_watcher.py \
                   tests/test_assignment.py tests/test_objections.py tests/test_performance.py
 
+# Each run spreads its tests over one process per core (pytest-xdist; a worker that runs out
+# takes tests from the other): each has its own PostgreSQL schema and SQLite files, migrated once
+# (tests/databases.py). Then the tests marked `alone` (pytest.ini) run in one process by themselves.
+# `make test TEST_WORKERS=0` runs everything in one process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest
+
 test: install $(VENV)/.dev chromium
-	$(BIN)/python -m pytest
-	for clock in $(CLOCKS); do \
-	  echo "== the clock at $$clock"; \
-	  TAWASUL_TEST_CLOCK=$$clock $(BIN)/python -m pytest $(DATE_SENSITIVE) || exit 1; \
+	for clock in "" $(CLOCKS); do \
+	  files=$${clock:+$(DATE_SENSITIVE)}; \
+	  [ -z "$$clock" ] || echo "== the clock at $$clock"; \
+	  TAWASUL_TEST_CLOCK=$$clock $(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not alone" $$files || exit 1; \
+	  TAWASUL_TEST_CLOCK=$$clock $(PYTEST) -m alone $$files || [ $$? = 5 ] || exit 1; \
 	done
 
 # The speed over HTTP against a bare Flask app on the same server (bench/speed.py), as 200

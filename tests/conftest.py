@@ -1,3 +1,4 @@
+import functools
 import os
 import shutil
 import socket
@@ -5,12 +6,14 @@ import threading
 
 import pytest
 import time_machine
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash
 from werkzeug.serving import make_server
 
+import models.users
 from app import create_app
-from models import MODELS, db, upgrade
-from models.schema import HISTORY_TABLE
+from blueprints.auth import routes as auth_routes
+from models import db, upgrade
+from tests.databases import copy_sqlite_template, fresh_postgres, migrate_sqlite_template
 from tests.factories import (  # noqa: F401
     PASSWORD,
     TEST_SECRET_KEY,
@@ -19,6 +22,7 @@ from tests.factories import (  # noqa: F401
     make_resident,
     make_user,
     nobody_available,
+    password_hash,
     second_factor_code,
     sign_in_client,
     submit_request,
@@ -44,6 +48,23 @@ def suite_clock():
         yield traveller
 
 
+@functools.cache
+def remembered_check(pwhash, password):
+    return check_password_hash(pwhash, password)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def password_checks_remembered():
+    """The factories give every account the same hash of PASSWORD (made once): the app's
+    check of a (hash, password) pair it has checked before answers from memory instead
+    of running scrypt again (a third of a second a sign-in). The answer is the same;
+    each check is still counted where a test spies on them (tests/test_signin.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth_routes, "check_password_hash", remembered_check)
+        patch.setattr(models.users, "check_password_hash", remembered_check)
+        yield
+
+
 def reachable(port):
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -59,16 +80,32 @@ def need_service(name, port):
 
 
 def make_app(url, **extra):
+    """The app on `url`. A new database starts as the migrations leave it, from this
+    process's template (tests/databases.py); on PostgreSQL the schema starts anew.
+    An existing SQLite file is upgraded, as at a server's start."""
+    on_sqlite = url.startswith("sqlite")
+    copied = on_sqlite and copy_sqlite_template(url, make_sqlite_template)
+    app = create_app(app_config(url, **extra))
+    with app.app_context(), db.connection_context():
+        if not on_sqlite:
+            fresh_postgres(url)
+        elif not copied:
+            upgrade()
+    return app
+
+
+def app_config(url, **extra):
     config = dict(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY=TEST_SECRET_KEY, DATABASE_URL=url,
                   RATELIMIT_ENABLED=False)
     config.update(extra)
-    app = create_app(config)
+    return config
+
+
+def make_sqlite_template(url):
+    app = create_app(app_config(url))
     with app.app_context(), db.connection_context():
-        if not url.startswith("sqlite"):
-            db.drop_tables(MODELS, safe=True, cascade=True)
-            db.execute_sql(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
-        upgrade()
-    return app
+        migrate_sqlite_template()
+    db.obj.close_all()
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +161,7 @@ def resident(app):
 @pytest.fixture
 def other_resident(app):
     with db.connection_context():
-        return make_resident("badr", "Badr Ali", make_id_number(1, 87654321), generate_password_hash(PASSWORD))
+        return make_resident("badr", "Badr Ali", make_id_number(1, 87654321), password_hash())
 
 
 @pytest.fixture
@@ -180,10 +217,11 @@ def need_playwright():
     return sync_api
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """Debian's headless Chromium, driven by the playwright package (never its own browser).
-    A missing Chromium always fails: the playwright package alone brings no browser here."""
+    """Debian's headless Chromium, driven by the playwright package (never its own browser),
+    started once per test process (each test opens its own context). A missing Chromium
+    always fails: the playwright package alone brings no browser here."""
     sync_api = need_playwright()
     if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is missing: `make test` installs it")

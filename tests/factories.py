@@ -1,6 +1,7 @@
 """Test factories: valid identity numbers, a small real PDF, users, residents with
 linked persons, and requests filed through the same draft -> submit path as the web."""
 import datetime as dt
+import functools
 import re
 import secrets
 from contextlib import contextmanager
@@ -24,6 +25,13 @@ from models.samples import make_id_number, make_resident
 
 PASSWORD = "correct-horse-42"
 TEST_SECRET_KEY = secrets.token_urlsafe(32)  # a new one per run, as a real deployment's is its own
+
+
+@functools.cache
+def password_hash():
+    """PASSWORD hashed as the app hashes it (werkzeug's scrypt), once per process: the
+    hash is slow on purpose (a third of a second here), and the tests made thousands."""
+    return generate_password_hash(PASSWORD)
 
 
 def minimal_pdf(text="Tawasul document"):
@@ -50,7 +58,7 @@ def make_user(username, number, role="resident", full_name="Amal Saad"):
     """An account; staff get a second factor (a TOTP secret), as `flask staff create` gives."""
     user = User(username=username, full_name=full_name, id_number=number, role=role,
                 totp_secret=pyotp.random_base32() if role in STAFF_ROLES else None)
-    user.set_password(PASSWORD)
+    user.password_hash = password_hash()  # what user.set_password(PASSWORD) stores, made once
     user.save()
     return user
 
@@ -61,7 +69,7 @@ def make_amal(persons):
     nationality) each; her own id number is None there."""
     (name, _own, nationality), *linked = persons
     with db.connection_context():
-        return make_resident("amal", name, make_id_number(1, 12345678), generate_password_hash(PASSWORD),
+        return make_resident("amal", name, make_id_number(1, 12345678), password_hash(),
                              nationality=nationality, linked=linked)
 
 

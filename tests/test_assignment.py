@@ -68,6 +68,7 @@ def ready_drafts(resident):
     return drafts
 
 
+@pytest.mark.alone
 def test_500_requests_sent_at_once_are_each_assigned_once_and_evenly(app):
     """10 officers; 50 residents send 10 requests each, all threads at once, each on
     its own connection: every request is given exactly once (one audit row, one

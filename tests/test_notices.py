@@ -216,6 +216,7 @@ def test_delivered_with_the_right_body_and_token(app, gateway, time_machine):
     assert len(gateway.requests) == 3
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("outage", ["500", "hang", "down"])
 def test_an_outage_delays_notices_and_loses_or_doubles_none(app, gateway, time_machine, outage):
     time_machine.move_to(T0, tick=False)
