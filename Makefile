@@ -24,17 +24,20 @@ DATE_SENSITIVE := tests/test_formatting.py tests/test_fastpoll.py tests/test_aft
 
 # Each run spreads its tests over one process per core (pytest-xdist; a worker that runs out
 # takes tests from the other): each has its own PostgreSQL schema and SQLite files, migrated once
-# (tests/databases.py). Then the tests marked `alone` (pytest.ini) run in one process by themselves.
+# (tests/databases.py). Then the tests marked `alone` (pytest.ini) run in one process by themselves
+# (only their files are collected again).
 # `make test TEST_WORKERS=0` runs everything in one process.
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest
+ALONE := $(shell grep -l "pytest.mark.alone" tests/test_*.py)
 
 test: install $(VENV)/.dev chromium
 	for clock in "" $(CLOCKS); do \
 	  files=$${clock:+$(DATE_SENSITIVE)}; \
 	  [ -z "$$clock" ] || echo "== the clock at $$clock"; \
 	  TAWASUL_TEST_CLOCK=$$clock $(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not alone" $$files || exit 1; \
-	  TAWASUL_TEST_CLOCK=$$clock $(PYTEST) -m alone $$files || [ $$? = 5 ] || exit 1; \
+	  alone="$(ALONE)"; [ -z "$$clock" ] || alone="$(filter $(ALONE),$(DATE_SENSITIVE))"; \
+	  [ -z "$$alone" ] || TAWASUL_TEST_CLOCK=$$clock $(PYTEST) -m alone $$alone || [ $$? = 5 ] || exit 1; \
 	done
 
 # The speed over HTTP against a bare Flask app on the same server (bench/speed.py), as 200
