@@ -380,8 +380,8 @@ class ServiceRequest(RequestDeadline, BaseModel):
             query = query.where(cls.assignee.is_null())
         if search == "number":  # a request number (9 digits) or a person's identity number (10)
             query = query.where(cls.number == slot("search"))
-        elif search:
-            query = query.where(cls.person.in_(Person.select(Person.id).where(Person.id_number == slot("search"))))
+        elif search:  # a join, not IN (subquery): with IN, SQLite read the whole open queue in order
+            query = query.switch(cls).join(Person).where(Person.id_number == slot("search"))
         order = (cls.assignee.is_null(False), cls.due_on, cls.id) if unassigned_first else (cls.due_on, cls.id)
         if keyset:
             query = query.where(Tuple(*order) > Tuple(*(slot(f"after{index}") for index in range(keyset))))
