@@ -81,6 +81,10 @@ TARGETS = ["hello", "hello-sync", "poll", "poll-changed", "page", "page-render",
            "performance", "performance-first"]
 KEPT_PAGES = {"page", "page-render"}  # the targets whose pages say kept or rendered (Server-Timing)
 QUEUE_ROWS = 50  # the queue's page (blueprints/staff/routes.PAGE_SIZE)
+PROFILED_AS = {  # a target whose goal is not met, and the view bench/profile_views.py profiles for it
+    "poll": "poll", "poll-changed": "poll-changed", "page-render": "page", "my-requests": "my-requests",
+    "queue": "queue", "performance": "performance", "performance-first": "performance",
+}
 
 
 def free_port():
@@ -268,6 +272,20 @@ def near_a_goal(rounds, engine):
                for target in GOALS if target in rounds[0])
 
 
+def unmet(rounds, engine):
+    """The views (bench/profile_views.py's names) whose targets missed their goal."""
+    return sorted({PROFILED_AS[target] for target in GOALS
+                   if target in rounds[0] and measured(rounds, target) < goal_of(target, engine)})
+
+
+def profile_unmet(engine, views):
+    """Where the time goes in each view that missed its goal: bench/profile_views.py's
+    cProfile of it, rendered each time, in one process beside a bare Flask app."""
+    print(f"\n== {engine}: where the time goes in {', '.join(views)} (goals not met)", flush=True)
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "profile_views.py"), "--engines", engine,
+                    "--views", *views, "--repeat", "100", "--profile", "--top", "15"], cwd=ROOT, check=True)
+
+
 def kept_share(rounds, target):
     if target not in KEPT_PAGES:
         return ""
@@ -337,7 +355,9 @@ def main():
     parser.add_argument("--flags", help="gunicorn flags to try instead of the Procfile's, e.g. '--workers 3'")
     parser.add_argument("--targets", nargs="+", choices=TARGETS[2:], default=TARGETS[2:],
                         help="the portal's targets to run (both hellos always run)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profile of the views that missed a goal")
     args = parser.parse_args()
+    missed = {}
     flags = shlex.split(args.flags) if args.flags else procfile_gunicorn()
     if args.readme and (args.flags or args.targets != TARGETS[2:] or args.residents != 200):
         parser.error("--readme writes only a run of the Procfile's flags, every target and 200 residents")
@@ -356,13 +376,18 @@ def main():
         print(f"{engine}:", flush=True)
         targets = ["hello", "hello-sync", *args.targets]
         try:
-            tables.append(table(engine, run_engine(engine, url, args.seconds, flags, targets, args.residents)))
+            rounds = run_engine(engine, url, args.seconds, flags, targets, args.residents)
         finally:
             if engine == "postgres":
                 drop_schema(url)
+        tables.append(table(engine, rounds))
         print(tables[-1], flush=True)
+        missed[engine] = unmet(rounds, engine)
     if args.readme:
         write_readme("\n\n".join(tables))
+    for engine, views in missed.items():
+        if views and not args.no_profile:
+            profile_unmet(engine, views)
 
 
 if __name__ == "__main__":
