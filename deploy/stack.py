@@ -22,21 +22,26 @@ file but one app server each, so a test can reach a given server through the pro
 
     .venv/bin/python deploy/stack.py up      # (again: stops what runs first)
     .venv/bin/python deploy/stack.py down
+    .venv/bin/python deploy/stack.py test    # up, tests/stack/test_stack.py, down
+
+Without PostgreSQL or Redis on 127.0.0.1, `test` skips (as the suite's tests that need
+them do), unless TAWASUL_REQUIRE_SERVICES=1 (.ci/run), where it fails.
 """
 import contextlib
 import json
 import os
-import re
 import secrets
 import shlex
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,7 +246,8 @@ def fresh_database():
 
 
 def nginx(*args):
-    return subprocess.run(["nginx", "-p", str(STACK), "-c", str(NGINX / "nginx.conf"), *args],
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's, outside a user's PATH
+    return subprocess.run([binary, "-p", str(STACK), "-c", str(NGINX / "nginx.conf"), *args],
                           capture_output=True, text=True)
 
 
@@ -281,11 +287,10 @@ def up():
     (STACK / "sms.jsonl").unlink(missing_ok=True)
     start("sms-gateway", [sys.executable, str(ROOT / "tests" / "stack" / "sms_gateway.py"), str(GATEWAY_PORT),
                           GATEWAY_TOKEN, str(STACK / "sms.jsonl")], dict(os.environ), ROOT)
-    for port in APP_PORTS:
-        start_unit("tawasul-app@.service", str(port))
-    for number in NOTICE_WORKERS:
-        start_unit("tawasul-notices@.service", number)
-    start_unit("tawasul-watcher.service")
+    units = [("tawasul-app@.service", str(port)) for port in APP_PORTS]
+    units += [("tawasul-notices@.service", number) for number in NOTICE_WORKERS] + [("tawasul-watcher.service", "")]
+    with ThreadPoolExecutor(len(units)) as pool:  # as systemd starts them: at once (migrations take turns)
+        list(pool.map(lambda named: start_unit(*named), units))
     for name in ("tawasul-app@.service", "tawasul-notices@.service", "tawasul-watcher.service"):
         unit_used = set()
         mapped((DEPLOY / "systemd" / name).read_text(), unit_used)
@@ -308,23 +313,22 @@ def up():
 
 
 def down(quiet=False):
-    """Stops every process of the pid files (its whole group), nginx by its own pid file."""
-    if (RUN / "nginx.pid").exists():
-        nginx("-s", "quit")
+    """Stops every process of the pid files, each with its whole group (nginx too: it
+    leads its own), gently first (SIGQUIT for nginx, SIGTERM for the rest)."""
     groups = []
-    for pid_file in RUN.glob("*.pid") if RUN.exists() else ():
+    for pid_file in sorted(RUN.glob("*.pid")) if RUN.exists() else ():
         pid = int(pid_file.read_text().strip() or 0)
         if pid and alive(pid):
-            signal_group(pid, signal.SIGTERM)
+            signal_group(pid, signal.SIGQUIT if pid_file.name == "nginx.pid" else signal.SIGTERM)
             groups.append(pid)
-        pid_file.unlink()
+        pid_file.unlink(missing_ok=True)
     deadline = time.monotonic() + 40
     while any(alive(pid) for pid in groups) and time.monotonic() < deadline:
         time.sleep(0.2)
     for pid in groups:
         signal_group(pid, signal.SIGKILL)
     if not quiet:
-        print(f"stopped {len(groups)} process groups and nginx")
+        print(f"stopped {len(groups)} process groups")
 
 
 def alive(pid):
@@ -333,7 +337,7 @@ def alive(pid):
     except ProcessLookupError:
         return False
     try:  # a zombie (our own child) is not alive
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
 
@@ -343,9 +347,40 @@ def signal_group(pid, signum):
         os.killpg(pid, signum)
 
 
+def services_missing():
+    """Which of PostgreSQL and Redis does not answer on 127.0.0.1."""
+    missing = []
+    for name, port in (("PostgreSQL", 5432), ("Redis", 6379)):
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            if sock.connect_ex(("127.0.0.1", port)):
+                missing.append(f"{name} (127.0.0.1:{port})")
+    return missing
+
+
+def test():
+    missing = services_missing()
+    if missing:
+        message = f"the stack needs {' and '.join(missing)}"
+        if os.environ.get("TAWASUL_REQUIRE_SERVICES") == "1":
+            sys.exit(message)
+        print(f"SKIPPED the stack test: {message}")
+        return 0
+    started = time.monotonic()
+    try:
+        up()
+        status = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider",
+                                 str(ROOT / "tests" / "stack" / "test_stack.py")], cwd=ROOT).returncode
+    finally:
+        down()
+    print(f"the stack test took {time.monotonic() - started:.0f} s (up, tests, down)")
+    return status
+
+
 if __name__ == "__main__":
     STACK.mkdir(parents=True, exist_ok=True)
-    action = sys.argv[1] if len(sys.argv) > 1 else ""
-    if action not in ("up", "down") or not re.fullmatch(r"\w+", action):
+    actions = {"up": up, "down": down, "test": test}
+    action = actions.get(sys.argv[1] if len(sys.argv) > 1 else "")
+    if action is None:
         sys.exit(__doc__)
-    up() if action == "up" else down()
+    sys.exit(action() or 0)
