@@ -54,9 +54,11 @@ stack-down:
 stack-test: install $(VENV)/.dev nginx
 	$(BIN)/python deploy/stack.py test
 
-# Debian's nginx for the stack, run as a private instance (never the system's configuration).
+# Debian's nginx for the stack, run as a private instance (never the system's configuration),
+# and openssl for its self-signed certificate.
 nginx:
 	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { $(APT) update && $(APT) install -y nginx; }
+	@command -v openssl >/dev/null || { $(APT) update && $(APT) install -y openssl; }
 
 # The speed over HTTP against a bare Flask app on the same server (bench/speed.py), as 200
 # residents and 4 officers signed in meet it (bench/crowd.py), written to README.md; then a
