@@ -369,8 +369,9 @@ def test():
     started = time.monotonic()
     try:
         up()
-        status = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider",
-                                 str(ROOT / "tests" / "stack" / "test_stack.py")], cwd=ROOT).returncode
+        status = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=-ra -v", "-p", "no:xdist",
+                                 "-p", "no:cacheprovider", str(ROOT / "tests" / "stack" / "test_stack.py")],
+                                cwd=ROOT).returncode
     finally:
         down()
     print(f"the stack test took {time.monotonic() - started:.0f} s (up, tests, down)")
