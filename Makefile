@@ -6,7 +6,7 @@ PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test lint bench install translations assets system-packages chromium clean
+.PHONY: run test lint bench install translations assets system-packages chromium nginx stack stack-down stack-test clean
 
 # Upgrades the schema (migrations) and loads the demo data once, then serves (web) and sends the
 # SMS outbox (worker), both from the Procfile, in demo mode: the SMS are read at /dev/outbox. Ctrl-C stops it.
@@ -39,6 +39,26 @@ test: install $(VENV)/.dev chromium
 	  alone="$(ALONE)"; [ -z "$$clock" ] || alone="$(filter $(ALONE),$(DATE_SENSITIVE))"; \
 	  [ -z "$$alone" ] || TAWASUL_TEST_CLOCK=$$clock $(PYTEST) -m alone $$alone || [ $$? = 5 ] || exit 1; \
 	done
+	$(MAKE) --no-print-directory stack-test
+
+# The deployment of deploy/ on this machine, from its own files (deploy/stack.py): nginx
+# with TLS on https://127.0.0.1:8443 in front of two gunicorn app servers, two SMS
+# workers and the watcher, on PostgreSQL (database tawasul_stack) and Redis (dbs 11, 12).
+# `make stack-test` brings it up, runs tests/stack/test_stack.py through it, brings it down.
+stack: install nginx
+	$(BIN)/python deploy/stack.py up
+
+stack-down:
+	$(BIN)/python deploy/stack.py down
+
+stack-test: install $(VENV)/.dev nginx
+	$(BIN)/python deploy/stack.py test
+
+# Debian's nginx for the stack, run as a private instance (never the system's configuration),
+# and openssl for its self-signed certificate.
+nginx:
+	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { $(APT) update && $(APT) install -y nginx; }
+	@command -v openssl >/dev/null || { $(APT) update && $(APT) install -y openssl; }
 
 # The speed over HTTP against a bare Flask app on the same server (bench/speed.py), as 200
 # residents and 4 officers signed in meet it (bench/crowd.py), written to README.md; then a
