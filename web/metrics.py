@@ -20,6 +20,7 @@ METRICS_TOKEN) goes on to Flask, which has no such page: the normal 404.
 
 Labels never name a person or a request: the Flask endpoint ("none" for an address
 no route matches), never the path."""
+import functools
 import hmac
 import ipaddress
 import os
@@ -225,9 +226,20 @@ class Metrics:
 
 
 def count(endpoint, status, seconds):
-    REQUESTS.labels(endpoint, status).inc()
+    request_series(endpoint, status).inc()
     if endpoint not in UNTIMED:
-        DURATION.labels(endpoint).observe(seconds)
+        duration_series(endpoint).observe(seconds)
+
+
+# A series found once per process (endpoints and statuses are few): labels() costs more than inc().
+@functools.cache
+def request_series(endpoint, status):
+    return REQUESTS.labels(endpoint, status)
+
+
+@functools.cache
+def duration_series(endpoint):
+    return DURATION.labels(endpoint)
 
 
 def init_app(app):
