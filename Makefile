@@ -6,7 +6,7 @@ PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test lint bench install translations assets system-packages chromium nginx stack stack-down stack-test clean
+.PHONY: run test lint bench install translations assets system-packages chromium promtool nginx stack stack-down stack-test clean
 
 # Upgrades the schema (migrations) and loads the demo data once, then serves (web) and sends the
 # SMS outbox (worker), both from the Procfile, in demo mode: the SMS are read at /dev/outbox. Ctrl-C stops it.
@@ -31,7 +31,7 @@ TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest
 ALONE := $(shell grep -l "pytest.mark.alone" tests/test_*.py)
 
-test: install $(VENV)/.dev chromium
+test: install $(VENV)/.dev chromium promtool
 	for clock in "" $(CLOCKS); do \
 	  files=$${clock:+$(DATE_SENSITIVE)}; \
 	  [ -z "$$clock" ] || echo "== the clock at $$clock"; \
@@ -107,6 +107,10 @@ translations: $(VENV)/.app
 # Debian's chromium for the end-to-end tests, driven by the playwright package.
 chromium:
 	@command -v chromium >/dev/null || { $(APT) update && $(APT) install -y chromium; }
+
+# Debian's promtool (in the prometheus package) checks the example alert rules and /metrics' output.
+promtool:
+	@command -v promtool >/dev/null || { $(APT) update && $(APT) install -y --no-install-recommends prometheus; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db, mask_mobile
-from web import errors, fastpoll, first_screen, language, ratelimit, rendered, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
+from web import errors, fastpoll, first_screen, language, metrics, ratelimit, rendered, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import (
     day_text,
@@ -99,6 +99,7 @@ def create_app(test_config=None, instance_path=None):
     require_secret_key(app)
 
     fastpoll.init_app(app)  # unchanged polls answered before Flask (inside ProxyFix: it sees the real scheme)
+    metrics.init_app(app)  # counts every answer, fastpoll's too; /metrics (inside ProxyFix: the real address)
     if app.config["PROXY_COUNT"]:  # behind a TLS proxy: real client address and scheme
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])

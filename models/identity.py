@@ -96,17 +96,17 @@ class SignInFailure(BaseModel):
     @classmethod
     def pause_if_spent(cls, username, address, allowed=SIGN_IN_TRIES):
         """After a wrong try: the one that used up the allowance starts a pause,
-        twice as long as the pair's previous one."""
+        twice as long as the pair's previous one. True when this call started it."""
         key = cls.key(username)
         with write_transaction():
             row = cls.get_or_none((cls.username == key) & (cls.address == address))
             if row is None or row.failures < allowed:
-                return
+                return False
             pause = min(FIRST_PAUSE * 2 ** row.locks, LONGEST_PAUSE)
             # The row is re-checked in the UPDATE: on PostgreSQL a parallel try may
             # have read the same spent row and started the pause first.
-            cls.update(failures=0, locks=cls.locks + 1, locked_until=utcnow() + pause).where(
-                (cls.id == row.id) & (cls.failures >= allowed) & (cls.locks == row.locks)).execute()
+            return cls.update(failures=0, locks=cls.locks + 1, locked_until=utcnow() + pause).where(
+                (cls.id == row.id) & (cls.failures >= allowed) & (cls.locks == row.locks)).execute() == 1
 
 
 class CodeNotSent(Exception):

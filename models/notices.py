@@ -15,7 +15,7 @@ held locked while the gateway is called: sign-ups and decisions never wait on it
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from peewee import CharField, DateTimeField, IntegerField, TextField
+from peewee import CharField, DateTimeField, IntegerField, TextField, fn
 
 from models.base import BaseModel, is_sqlite, write_transaction
 from models.clock import utcnow
@@ -89,6 +89,15 @@ class Notice(BaseModel):
         cls = type(self)
         cls.update(**values).where((cls.id == self.id) & (cls.status == PENDING)).execute()
         return values.get("status", PENDING)
+
+    @classmethod
+    def backlog(cls):
+        """(waiting, failed, when the oldest waiting notice was written or None): the
+        outbox as the operator watches it (web/metrics.py)."""
+        counted = dict(cls.select(cls.status, fn.COUNT(cls.id)).where(cls.status.in_((PENDING, FAILED)))
+                       .group_by(cls.status).tuples())
+        oldest = cls.select(fn.MIN(cls.created_at)).where(cls.status == PENDING).scalar()
+        return counted.get(PENDING, 0), counted.get(FAILED, 0), cls.created_at.python_value(oldest)
 
     @classmethod
     def latest(cls, limit=50):

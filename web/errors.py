@@ -8,6 +8,7 @@ from peewee import InterfaceError, OperationalError
 
 from web.extensions import login_manager
 from web.formatting import format_filesize
+from web.metrics import count_sign_in_refused, count_unavailable
 from web.sessions import StoreUnavailable
 from web.views import is_htmx_fragment_request, is_local_path
 
@@ -62,6 +63,8 @@ def handle(error):
     if isinstance(getattr(error, "original_exception", None), UNAVAILABLE):
         return handle_unavailable(error.original_exception)  # raised outside a view
     code = getattr(error, "code", 500) or 500
+    if code == 429:  # only the rate limiter raises it (the sign-in and code steps)
+        count_sign_in_refused("rate_limited")
     title, message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
     return error_page(code, title, message() if callable(message) else message)
 
@@ -81,9 +84,16 @@ def handle_unavailable(error):
     """The database did not answer: 503 and when to try again. The page is drawn for
     a visitor who is not signed in, so drawing it asks the database nothing."""
     current_app.logger.error("Database unavailable: %r", error)
+    count_unavailable(unavailable_service(error))
     login_manager._update_request_context_with_user()  # anonymous, without the user loader
     body, code = error_page(503, *MESSAGES[503])
     return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def unavailable_service(error):
+    """Which service did not answer: Redis (sessions kept there), else the database."""
+    cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
+    return "redis" if type(cause).__module__.split(".")[0] == "redis" else "database"
 
 
 def handle_csrf(error):

@@ -17,10 +17,12 @@ from werkzeug.http import parse_accept_header
 from models import WebSession, db, utcnow
 from models.base import execute_planned
 from web import language
+from web.metrics import name_endpoint
 from web.sessions import TOKEN, DatabaseStore, cookie_name, is_expired, serializer, token_hash
 from web.views import NO_STORE
 
 POLL = re.compile(r"/requests/([0-9]{9})/status")
+POLL_ENDPOINT = "requests.status_panel"  # the Flask view of the same URL: one name in the counts
 # What Flask's 204 would carry (app.security_headers): a cache that kept it would freeze the panel.
 HEADERS = [("X-Content-Type-Options", "nosniff"), ("Vary", "Accept-Encoding, Cookie"), ("Cache-Control", NO_STORE)]
 QUERY = ('SELECT r.version, s.data, s.created_at, s.seen_at, u.locale '
@@ -36,6 +38,7 @@ class UnchangedPolls:
 
     def __call__(self, environ, start_response):
         if self.unchanged(environ):
+            name_endpoint(environ, POLL_ENDPOINT)
             start_response("204 No Content", HEADERS + self.hsts(environ))
             return [b""]
         return self.wsgi_app(environ, start_response)

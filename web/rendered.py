@@ -15,6 +15,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from web.first_screen import stylesheet_kept
+from web.metrics import count_kept_page
 
 TOKEN_FIELD = "csrf_token"  # Flask-WTF keeps the request's signed token in g under this name
 
@@ -69,6 +70,7 @@ def rendered_once(key, render):
     cache = current_app.extensions["rendered"]
     key = (key, stylesheet_kept())
     html = cache.get(key)
+    count_kept_page(html is not None)
     if current_app.config["SERVER_TIMING"]:
         tell_timing("rendered" if html is None else "kept")
     if html is None:

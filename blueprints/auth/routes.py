@@ -35,6 +35,7 @@ from models import (
     utcnow,
 )
 from web.extensions import limiter
+from web.metrics import count_pause, count_sign_in_refused
 from web.sessions import end_sessions_of
 from web.views import client_network, safe_next
 
@@ -119,8 +120,9 @@ def password_holder(username, password):
     if allowed and right and user and user.is_active:
         SignInFailure.forgive(username, address)
         return user
-    if allowed and not right:
-        SignInFailure.pause_if_spent(username, address)
+    count_sign_in_refused("password" if allowed else "paused")
+    if allowed and not right and SignInFailure.pause_if_spent(username, address):
+        count_pause("password")
     return None
 
 
@@ -141,9 +143,11 @@ def second_factor():
         SignInFailure.forgive(key, ANY_ADDRESS)
         start_session(user)
         return redirect(safe_next(url_for("staff.queue")), 303)
+    count_sign_in_refused("code" if allowed else "paused")
     if allowed:
-        SignInFailure.pause_if_spent(key, address)
-        SignInFailure.pause_if_spent(key, ANY_ADDRESS, CODE_STEP_TRIES)
+        paused = SignInFailure.pause_if_spent(key, address)
+        if SignInFailure.pause_if_spent(key, ANY_ADDRESS, CODE_STEP_TRIES) or paused:
+            count_pause("code")
     form.code.errors.append(_("This code is wrong or was used already. Try the next code of your app."))
     return second_factor_page(user, form, 422)
 
@@ -201,6 +205,7 @@ def ask_for_code(purpose):
         send_code(purpose, person)
     except CodeNotSent as refused:
         if refused.limit != "spacing":  # else a code went a moment ago, and it works: go on to it
+            count_sign_in_refused("sms_limit")
             form.id_number.errors.append(refusal_text(refused))
             return render_template(template, form=form), 429, {"Retry-After": str(refused.wait_seconds)}
     return redirect(url_for(next_step), 303)
@@ -307,6 +312,7 @@ def register_code():
     id_number = person.id_number
     redeemed = OneTimeCode.redeem("signup", id_number, form.code.data, code_holder())
     if not redeemed or User.holding(id_number):
+        count_sign_in_refused("sms_code")
         form.code.errors.append(wrong_code())
         return code_page("signup", person, form, 422)
     try:
@@ -339,6 +345,7 @@ def resend(purpose, form_class):
         page, status = code_page(purpose, person, form_class(formdata=None), 429, notice=refusal_text(refused))
         if refused.limit == "spacing":  # the code sent a moment ago works: nothing is wrong
             return page, 200
+        count_sign_in_refused("sms_limit")
         return page, status, {"Retry-After": str(refused.wait_seconds)}
     return code_page(purpose, person, form_class(formdata=None),
                      notice=_("A new code is on its way. The earlier code no longer works."))
@@ -360,6 +367,7 @@ def reset_code():
         return code_page("reset", person, form, 422 if form.is_submitted() else 200)
     user = User.holding(person.id_number)
     if not OneTimeCode.redeem("reset", person.id_number, form.code.data, code_holder()) or user is None:
+        count_sign_in_refused("sms_code")
         form.code.errors.append(wrong_code())
         return code_page("reset", person, form, 422)
     set_password(user, form.password.data)
