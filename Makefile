@@ -20,7 +20,7 @@ run: install instance/secret_key
 CLOCKS := 2026-12-31T23:30:00Z 2028-02-29T12:00:00Z
 DATE_SENSITIVE := tests/test_formatting.py tests/test_fastpoll.py tests/test_after_decision.py tests/test_notices.py tests/test_sessions.py tests/test_signin.py tests/test_clock.py tests/test_models.py tests/test_staff.py tests/test_figures.py tests/test_cli.py \
                   tests/test_requests.py tests/test_auth.py tests/test_migrations.py tests/test_deadlines.py tests/test_watcher.py \
-                  tests/test_assignment.py tests/test_objections.py tests/test_performance.py
+                  tests/test_assignment.py tests/test_objections.py tests/test_performance.py tests/test_metrics.py
 
 # Each run spreads its tests over one process per core (pytest-xdist; a worker that runs out
 # takes tests from the other): each has its own PostgreSQL schema and SQLite files, migrated once
