@@ -6,7 +6,7 @@ PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test lint bench install translations assets system-packages chromium clean
+.PHONY: run test lint bench install translations assets system-packages chromium postgresql-client clean
 
 # Upgrades the schema (migrations) and loads the demo data once, then serves (web) and sends the
 # SMS outbox (worker), both from the Procfile, in demo mode: the SMS are read at /dev/outbox. Ctrl-C stops it.
@@ -31,7 +31,7 @@ TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest
 ALONE := $(shell grep -l "pytest.mark.alone" tests/test_*.py)
 
-test: install $(VENV)/.dev chromium
+test: install $(VENV)/.dev chromium postgresql-client
 	for clock in "" $(CLOCKS); do \
 	  files=$${clock:+$(DATE_SENSITIVE)}; \
 	  [ -z "$$clock" ] || echo "== the clock at $$clock"; \
@@ -87,6 +87,11 @@ translations: $(VENV)/.app
 # Debian's chromium for the end-to-end tests, driven by the playwright package.
 chromium:
 	@command -v chromium >/dev/null || { $(APT) update && $(APT) install -y chromium; }
+
+# pg_dump, pg_restore and psql for `flask db backup | restore` (tests/test_backup.py): Debian's
+# postgresql-client, whose major version is the server's (15 on bookworm).
+postgresql-client:
+	@command -v pg_dump >/dev/null || { $(APT) update && $(APT) install -y postgresql-client; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance
