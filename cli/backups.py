@@ -169,18 +169,15 @@ def restore_postgres(path):
             file.write("\n".join(kept) + "\n")
         with open(prelude, "w") as file:
             file.write(emptying_sql(schema))
+        # The whole script first, then psql: a dump cut short would otherwise end psql's input early, and
+        # psql commits what it got. The SQL is the dump uncompressed (documents included), in the temporary folder.
+        script = os.path.join(folder, "restore.sql")
+        run_client(["pg_restore", "--no-owner", "--no-acl", f"--use-list={listing}", f"--file={script}", path],
+                   what=f"{path} could not be read")
         db.close()  # the app's own connections must not hold locks on the tables dropped
         db.obj.close_all()
-        script = subprocess.Popen(["pg_restore", "--no-owner", "--no-acl", f"--use-list={listing}", "--file=-", path],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=client_env())
-        try:
-            run_client(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-                        f"--file={prelude}", "--file=-"], stdin=script.stdout, what="The restore failed")
-        finally:
-            script.stdout.close()
-            script.wait()
-        if script.returncode:
-            raise BackupError(f"pg_restore failed: {script.stderr.read().decode(errors='replace').strip()}")
+        run_client(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                    f"--file={prelude}", f"--file={script}"], what="The restore failed (nothing was changed)")
 
 
 def dumped_tables(entries):

@@ -247,3 +247,19 @@ def test_a_sqlite_backup_while_another_connection_writes_is_whole(tmp_path):
     copy.close()
     assert keys[:len(committed_before)] == committed_before  # every row committed before the backup began ...
     assert keys == committed[:len(keys)]  # ... and no gap: the rows of one moment
+
+
+def test_a_backup_cut_short_changes_nothing(app, runner, tmp_path):
+    """A file truncated in transfer: refused, and the database replaced by force keeps every row."""
+    fill(app, runner)
+    before = every_row(app.config["DATABASE_URL"])
+    backup_file = tmp_path / "tawasul.backup"
+    assert runner.invoke(args=["db", "backup", str(backup_file)]).exit_code == 0
+    whole = backup_file.read_bytes()
+    cut = tmp_path / "cut.backup"
+    cut.write_bytes(whole[:len(whole) * 3 // 4])
+
+    result = runner.invoke(args=["db", "restore", "--force", str(cut)])
+    assert result.exit_code == 1 and result.output.startswith("Error: ")
+    assert "Traceback" not in result.output
+    assert every_row(app.config["DATABASE_URL"]) == before
