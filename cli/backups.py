@@ -54,7 +54,7 @@ class Outcome:
 
 
 def backup(path):
-    """Write the database into `path` (replaced whole, only once complete)."""
+    """Write the database into `path` (replaced whole, only once complete; readable by its owner only)."""
     path = os.path.abspath(path)
     if not os.path.isdir(os.path.dirname(path)):
         raise BackupError(f"No such folder: {os.path.dirname(path)}")
@@ -70,6 +70,7 @@ def backup(path):
             engine = "PostgreSQL"
             run_client(["pg_dump", "--format=custom", "--no-owner", "--no-acl",
                         f"--schema={target_schema()}", f"--file={partial}"])
+        os.chmod(partial, 0o600)  # identity numbers and documents: for the operator's eyes only
         os.replace(partial, path)
     finally:
         if os.path.exists(partial):

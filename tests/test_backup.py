@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import os
 import sqlite3
+import stat
 import threading
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -124,6 +125,7 @@ def test_backup_restores_into_a_new_database_row_for_row(app, runner, scratch_ur
     result = runner.invoke(args=["db", "backup", str(backup_file)])
     assert result.exit_code == 0, result.output
     assert "2 requests, 3 documents" in result.output and "MB" in result.output
+    assert stat.S_IMODE(backup_file.stat().st_mode) == 0o600  # personal data: the operator's alone
 
     target = scratch_url(schema=False)  # on PostgreSQL the restore makes the schema too
     restoring = cli(target)
