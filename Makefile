@@ -6,7 +6,7 @@ PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test lint bench install translations assets system-packages chromium promtool nginx stack stack-down stack-test clean
+.PHONY: run test lint bench install translations assets system-packages chromium promtool postgresql-client nginx stack stack-down stack-test clean
 
 # Upgrades the schema (migrations) and loads the demo data once, then serves (web) and sends the
 # SMS outbox (worker), both from the Procfile, in demo mode: the SMS are read at /dev/outbox. Ctrl-C stops it.
@@ -31,7 +31,7 @@ TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest
 ALONE := $(shell grep -l "pytest.mark.alone" tests/test_*.py)
 
-test: install $(VENV)/.dev chromium promtool
+test: install $(VENV)/.dev chromium promtool postgresql-client
 	for clock in "" $(CLOCKS); do \
 	  files=$${clock:+$(DATE_SENSITIVE)}; \
 	  [ -z "$$clock" ] || echo "== the clock at $$clock"; \
@@ -111,6 +111,11 @@ chromium:
 # Debian's promtool (in the prometheus package) checks the example alert rules and /metrics' output.
 promtool:
 	@command -v promtool >/dev/null || { $(APT) update && $(APT) install -y --no-install-recommends prometheus; }
+
+# pg_dump, pg_restore and psql for `flask db backup | restore` (tests/test_backup.py): Debian's
+# postgresql-client, whose major version is the server's (15 on bookworm).
+postgresql-client:
+	@command -v pg_dump >/dev/null || { $(APT) update && $(APT) install -y postgresql-client; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance

@@ -1,7 +1,8 @@
-"""flask db upgrade | status, and init-db (upgrade, with the demo data on request)."""
+"""flask db upgrade | status | backup | restore, and init-db (upgrade, with the demo data on request)."""
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from cli.backups import BackupError, backup, restore
 from models import schema_status, upgrade
 
 db = AppGroup("db", help="The database schema (migrations).")
@@ -24,6 +25,42 @@ def db_status():
     if pending:
         click.echo(f"{pending} migration(s) pending: run `flask --app app db upgrade`.")
         raise SystemExit(1)
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+def db_backup(file):
+    """Copy the whole database (documents, sessions and outbox included) into FILE, safely while serving."""
+    try:
+        done = backup(file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the {done.engine} database ({described(done)}) to {done.path}: "
+               f"{megabytes(done.size)} in {done.seconds:.2f} s.")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that already holds requests.")
+def db_restore(file, force):
+    """Replace the database with the backup in FILE (a new server's, unless --force)."""
+    try:
+        done = restore(file, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored the {done.engine} database ({described(done)}) from {done.path} "
+               f"({megabytes(done.size)}) in {done.seconds:.2f} s.")
+    pending = sum(applied is None for _name, applied in schema_status())
+    if pending:
+        click.echo(f"The backup predates {pending} migration(s): run `flask --app app db upgrade`.")
+
+
+def described(done):
+    return f"{done.requests} requests, {done.documents} documents"
+
+
+def megabytes(size):
+    return f"{size / 1e6:.1f} MB"
 
 
 @click.command("init-db")
