@@ -18,7 +18,8 @@ import secrets
 import sys
 import time
 
-from flask import has_request_context, request, session
+from flask import has_request_context, request
+from flask.globals import request_ctx
 from flask.logging import default_handler
 
 from models.clock import utcnow
@@ -124,8 +125,8 @@ class RequestLog:
 
 def note_flask_request(_error=None):
     """At teardown: the URL rule Flask matched (none for a 404) and the signed-in account."""
-    rule = request.url_rule
-    note(request.environ, rule.rule if rule else None, user_id(session))
+    rule, current = request.url_rule, request_ctx.session  # None if the session could not be opened
+    note(request.environ, rule.rule if rule else None, user_id(current) if current is not None else None)
 
 
 def unhandled_error_logger(logger):
