@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db, mask_mobile
-from web import errors, fastpoll, first_screen, language, metrics, ratelimit, rendered, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
+from web import errors, fastpoll, first_screen, language, logs, metrics, ratelimit, readiness, rendered, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import (
     day_text,
@@ -103,6 +103,7 @@ def create_app(test_config=None, instance_path=None):
     if app.config["PROXY_COUNT"]:  # behind a TLS proxy: real client address and scheme
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])
+    logs.init_app(app)  # outermost: every request's JSON line and X-Request-ID (web/logs.py)
     if db.obj is not None and hasattr(db.obj, "close_all"):
         db.obj.close_all()  # a previous app of this process (tests) gives its connections back
     db.initialize(open_database(app.config["DATABASE_URL"], pooled=True))
@@ -192,7 +193,8 @@ def refuse_nul():
 
 
 def connect_db():
-    db.connect(reuse_if_open=True)
+    if not readiness.is_probe():  # /healthz asks the database nothing; /readyz asks on its own terms
+        db.connect(reuse_if_open=True)
 
 
 def close_db(exc):

@@ -1,6 +1,6 @@
 """flask notices deliver: the worker that sends the outbox (models/notices.py) through
 the SMS gateway chosen by SMS_GATEWAY: "log" (the default, for development: each
-message goes to the log) or "http" (a JSON POST to SMS_GATEWAY_URL)."""
+message is only noted in the log, by its key) or "http" (a JSON POST to SMS_GATEWAY_URL)."""
 import http.client
 import json
 import logging
@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cli.worker import run_until_stopped
-from models import Notice
+from models import Notice, mask_mobile
 from models.notices import BATCH, DELIVERED, FAILED, PENDING
 
 notices = AppGroup("notices", help="SMS notices.")
@@ -29,8 +29,12 @@ class NotSent(Exception):
 
 
 def log_gateway(logger):
+    """Says only which notice would have gone, to a masked mobile, and how long it is:
+    an SMS's mobile and text (a sign-up code) never go into a log. The demo shows the
+    messages themselves at /dev/outbox."""
     def send(notice):
-        logger.info("SMS %s to %s: %s", notice.key, notice.to, notice.text)
+        logger.info("SMS %s to %s (%s characters), not sent: SMS_GATEWAY is log",
+                    notice.key, mask_mobile(notice.to), len(notice.text))
     return send
 
 
@@ -96,7 +100,7 @@ def deliver(once, interval):
         click.echo(f"{counts[DELIVERED]} delivered, {counts[PENDING]} to retry, {counts[FAILED]} failed.")
         return
     if current_app.config["SMS_GATEWAY"] == "log":
-        logger.warning("SMS_GATEWAY is log: messages are written here, not sent.")
+        logger.warning("SMS_GATEWAY is log: messages are noted here, not sent.")
 
     def one_pass(stopping):  # a stop finishes the batch under way
         counts = deliver_due(send, stopping=stopping)

@@ -1,8 +1,10 @@
 """The database handle every model shares, and what the models have in common."""
 import hashlib
 import re
+import sqlite3
 import threading
 import time
+import urllib.parse
 import weakref
 
 from peewee import BlobField, CharField, ColumnBase, DatabaseProxy, IntegerField, Model, SqliteDatabase, chunked
@@ -66,9 +68,32 @@ def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 
 
-def check_database():
-    """Ask the database a trivial question; raises when it cannot answer (the health check)."""
-    db.execute_sql("SELECT 1")
+# A real table: a database that lost its tables (or a SQLite file made anew) is not ready.
+READY_QUESTION = 'SELECT 1 FROM "user" LIMIT 1'
+
+
+def check_database(timeout):
+    """Ask the database a real question on a connection of its own (not the pool's,
+    which may wait for a free one), within `timeout` seconds: raises when it cannot
+    answer in time (the readiness check, web/readiness.py)."""
+    if is_sqlite():
+        # mode=rw: a missing file is an error, never created empty; timeout: the busy timeout
+        path = urllib.parse.quote(db.obj.database)
+        connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=timeout)
+        try:
+            connection.execute(READY_QUESTION).fetchall()
+        finally:
+            connection.close()
+        return
+    import psycopg2
+    params = dict(db.obj.connect_params, dbname=db.obj.database, connect_timeout=max(1, round(timeout)))
+    connection = psycopg2.connect(**params)
+    try:
+        with connection.cursor() as cursor:  # inside the transaction psycopg2 begins: SET LOCAL
+            cursor.execute("SET LOCAL statement_timeout = %s", (int(timeout * 1000),))
+            cursor.execute(READY_QUESTION)
+    finally:
+        connection.close()
 
 
 class Slot:

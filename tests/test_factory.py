@@ -149,6 +149,7 @@ def assert_unavailable(response, *texts):
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     page = response.get_data(as_text=True)
     assert all(text in page for text in texts), page
+    assert response.headers["X-Request-ID"] in page  # the reference a resident can quote (web/logs.py)
     assert "Set-Cookie" not in response.headers
 
 
@@ -182,7 +183,8 @@ def test_a_database_that_is_gone_answers_503_in_the_visitors_language(tmp_path):
     assert_unavailable(fragment, "We cannot reach our records")
     assert "<html" not in fragment.get_data(as_text=True)
     assert_unavailable(client.post("/auth/language", data={"lang": "en", "next": "/"}), *arabic)
-    assert_unavailable(client.get("/healthz"), *arabic)
+    assert client.get("/healthz").status_code == 200  # the process answers: nothing to restart
+    assert client.get("/readyz").status_code == 503  # but this server cannot serve (tests/test_readiness.py)
 
 
 def test_a_connection_lost_while_loading_the_account_is_a_503(signed_in, monkeypatch):

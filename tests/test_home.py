@@ -54,9 +54,9 @@ def test_inquiry_needs_sign_in(client):
     assert client.get("/inquiry").status_code == 302
 
 
-def test_healthz_answers_when_the_database_does(client):
+def test_healthz_answers_while_the_process_does(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.status_code == 200 and response.json == {"status": "ok"}  # the database: tests/test_readiness.py
 
 
 def test_start_page_for_visitors_and_redirect_for_residents(client, resident):

@@ -13,7 +13,19 @@ from flask_babel import gettext as _
 
 from app import create_app
 from cli.notices import deliver_due, gateway_from
-from models import ACCEPTED, REJECTED, RETURNED, UNDER_REVIEW, ActionRefused, Event, Notice, ServiceRequest, User, db
+from models import (
+    ACCEPTED,
+    REJECTED,
+    RETURNED,
+    UNDER_REVIEW,
+    ActionRefused,
+    Event,
+    Notice,
+    ServiceRequest,
+    User,
+    db,
+    mask_mobile,
+)
 from models.notices import DELIVERED, FAILED, PENDING, STAFF_NOTICE_KIND
 from tests.factories import TEST_SECRET_KEY, make_user, sign_in_client
 
@@ -102,7 +114,7 @@ def queue(count, kind="test"):
 def deliver_once(app):
     result = app.test_cli_runner().invoke(args=["notices", "deliver", "--once"])
     assert result.exit_code == 0, result.output
-    return result.output.strip()
+    return "\n".join(line for line in result.output.splitlines() if not line.startswith("{")).strip()  # no log lines
 
 
 def notice(key):
@@ -301,13 +313,15 @@ def test_two_workers_send_each_notice_once(app, gateway):
     assert {(n.status, n.attempts) for n in Notice.select()} == {(DELIVERED, 1)}
 
 
-def test_the_log_gateway_writes_each_message_to_the_log(app, caplog, mobile_resident, service_request):
+def test_the_log_gateway_notes_each_message_by_its_key_never_its_mobile_or_text(
+        app, caplog, mobile_resident, service_request):
     with app.app_context():
         service_request.change_status(UNDER_REVIEW)
         service_request.change_status(ACCEPTED)
     assert deliver_once(app) == "1 delivered, 0 to retry, 0 failed."
     sent = Notice.get()
-    assert sent.status == DELIVERED and f"SMS {sent.key} to {MOBILE}: {sent.text}" in caplog.text
+    assert sent.status == DELIVERED and f"SMS {sent.key} to {mask_mobile(MOBILE)}" in caplog.text
+    assert MOBILE not in caplog.text and MOBILE[4:] not in caplog.text and sent.text not in caplog.text
 
 
 @pytest.mark.parametrize("config, message", [

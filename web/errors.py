@@ -8,6 +8,7 @@ from peewee import InterfaceError, OperationalError
 
 from web.extensions import login_manager
 from web.formatting import format_filesize
+from web.logs import current_request_id
 from web.metrics import count_sign_in_refused, count_unavailable
 from web.sessions import StoreUnavailable
 from web.views import is_htmx_fragment_request, is_local_path
@@ -54,9 +55,11 @@ CSRF_MESSAGE = (_l("This form has expired"),
 
 
 def error_page(code, title, message):
+    # A server-side failure shows the request's id, which the log carries: a resident can quote it.
+    reference = current_request_id() if code >= 500 else None
     if is_htmx_fragment_request():
-        return render_template("errors/_error.html", title=title, message=message), code
-    return render_template("errors/error.html", title=title, message=message, code=code), code
+        return render_template("errors/_error.html", title=title, message=message, reference=reference), code
+    return render_template("errors/error.html", title=title, message=message, code=code, reference=reference), code
 
 
 def handle(error):
@@ -83,7 +86,7 @@ def handle_too_large(error):
 def handle_unavailable(error):
     """The database did not answer: 503 and when to try again. The page is drawn for
     a visitor who is not signed in, so drawing it asks the database nothing."""
-    current_app.logger.error("Database unavailable: %r", error)
+    current_app.logger.error("Database unavailable: %s: %s", type(error).__name__, str(error).split("\n")[0][:200])
     count_unavailable(unavailable_service(error))
     login_manager._update_request_context_with_user()  # anonymous, without the user loader
     body, code = error_page(503, *MESSAGES[503])

@@ -16,13 +16,13 @@ from werkzeug.http import parse_accept_header
 
 from models import WebSession, db, utcnow
 from models.base import execute_planned
-from web import language
+from web import language, logs
 from web.metrics import name_endpoint
-from web.sessions import TOKEN, DatabaseStore, cookie_name, is_expired, serializer, token_hash
+from web.sessions import TOKEN, DatabaseStore, cookie_name, is_expired, serializer, token_hash, user_id
 from web.views import NO_STORE
 
 POLL = re.compile(r"/requests/([0-9]{9})/status")
-POLL_ENDPOINT = "requests.status_panel"  # the Flask view of the same URL: one name in the counts
+ENDPOINT = "requests.status_panel"  # the Flask view of the same URL: one name in the counts and the log
 # What Flask's 204 would carry (app.security_headers): a cache that kept it would freeze the panel.
 HEADERS = [("X-Content-Type-Options", "nosniff"), ("Vary", "Accept-Encoding, Cookie"), ("Cache-Control", NO_STORE)]
 QUERY = ('SELECT r.version, s.data, s.created_at, s.seen_at, u.locale '
@@ -35,32 +35,43 @@ class UnchangedPolls:
         self.flask = app
         self.wsgi_app = app.wsgi_app
         self.config = app.config
+        self._route = None
 
     def __call__(self, environ, start_response):
-        if self.unchanged(environ):
-            name_endpoint(environ, POLL_ENDPOINT)
+        session = self.unchanged(environ)
+        if session is not None:
+            name_endpoint(environ, ENDPOINT)
+            logs.note(environ, self.route(), user_id(session))  # its line in the log, as Flask's would be
             start_response("204 No Content", HEADERS + self.hsts(environ))
             return [b""]
         return self.wsgi_app(environ, start_response)
 
     def unchanged(self, environ):
+        """The poll's session data when its panel is unchanged, else None."""
         shown = environ.get("HTTP_X_SHOWN_VERSION")
         found = environ["REQUEST_METHOD"] == "GET" and shown and POLL.fullmatch(environ.get("PATH_INFO", ""))
         if not found or not isinstance(self.flask.session_interface.store, DatabaseStore):
-            return False
+            return None
         secure = self.config["SESSION_COOKIE_SECURE"] or environ.get("wsgi.url_scheme") == "https"
         morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(cookie_name(self.config, secure))
         if morsel is None or not TOKEN.fullmatch(morsel.value):
-            return False
+            return None
         row = self.current(token_hash(morsel.value), found.group(1))
         if row is None:
-            return False
+            return None
         version, data, created_at, seen_at, account_language = row
         session = serializer.loads(data)
         if is_expired(created_at, seen_at, bool(session.get("_staff")), utcnow()):
-            return False
+            return None
         accept = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
-        return shown == f"{version}-{language.choose(session.get('lang'), account_language, accept)}"
+        unchanged = shown == f"{version}-{language.choose(session.get('lang'), account_language, accept)}"
+        return session if unchanged else None
+
+    def route(self):
+        """The URL rule Flask would have matched, as the log names it (web/logs.py)."""
+        if self._route is None:
+            self._route = next(self.flask.url_map.iter_rules(ENDPOINT)).rule
+        return self._route
 
     @staticmethod
     def current(key, number):

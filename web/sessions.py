@@ -19,6 +19,7 @@ from werkzeug.datastructures import CallbackDict
 
 from models import User, WebSession, utcnow
 from models.base import Prepared, slot
+from web.readiness import is_probe
 
 LIFETIME = dt.timedelta(hours=12)
 STAFF_IDLE = dt.timedelta(minutes=30)
@@ -261,8 +262,9 @@ def init_app(app):
 
 
 def refuse_if_unavailable():
-    """The session could not be read: the error handler answers 503 (web/errors.py)."""
-    if session.unavailable:
+    """The session could not be read: the error handler answers 503 (web/errors.py);
+    not to /healthz and /readyz, which say themselves what answers."""
+    if session.unavailable and not is_probe():
         raise StoreUnavailable() from session.unavailable
 
 

@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from blueprints.home.forms import InquiryForm
-from models import Service, ServiceRequest, check_database, performance
+from models import Service, ServiceRequest, performance
+from web import readiness
 from web.formatting import eligibility_rule, month_label
 from web.rendered import rendered_once
 
@@ -55,8 +56,17 @@ def inquiry():
 
 @bp.route("/healthz")
 def healthz():
-    check_database()
+    """Live: the process answers (web/readiness.py). The database is not asked."""
     return {"status": "ok"}
+
+
+@bp.route("/readyz")
+def readyz():
+    """Ready: the database and Redis (where configured) answer within a second."""
+    failed = readiness.failing()
+    if failed:
+        return Response(f"not ready: {', '.join(failed)}\n", 503, mimetype="text/plain")
+    return Response("ready\n", mimetype="text/plain")
 
 
 # ------------------------------------------------------------------ the record published
