@@ -11,7 +11,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 from models import ID_TYPE_LABELS, STATUS_LABELS, User, db, mask_mobile
-from web import errors, fastpoll, first_screen, language, logs, metrics, ratelimit, readiness, rendered, sessions, static_files  # noqa: F401  (ratelimit: the database:// scheme)
+from web import (  # noqa: F401  (ratelimit: the database:// scheme)
+    errors,
+    fastpoll,
+    first_screen,
+    language,
+    logs,
+    metrics,
+    ratelimit,
+    readiness,
+    rendered,
+    sessions,
+    static_files,
+)
 from web.extensions import babel, compress, csrf, limiter, login_manager
 from web.formatting import (
     day_text,
