@@ -86,7 +86,6 @@ ENV = {
     "FLASK_SMS_GATEWAY_URL": f"http://127.0.0.1:{GATEWAY_PORT}/send",
     "FLASK_SMS_GATEWAY_TOKEN": GATEWAY_TOKEN,
     "FLASK_METRICS_ALLOW": "127.0.0.1/32",
-    "FLASK_METRICS_TOKEN": "stack-metrics-token",
     "WEB_CONCURRENCY": str(WORKERS),
 }
 

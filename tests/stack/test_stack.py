@@ -288,6 +288,52 @@ def test_the_eleventh_wrong_sign_in_over_both_servers_is_refused(people):
     assert answers == [422] * 10 + [429]
 
 
+def scrape(port):
+    """/metrics of one app server, asked on its own port from loopback (FLASK_METRICS_ALLOW)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return response.read().decode()
+
+
+def metric(text, name, **labels):
+    """The sum of a family's samples whose labels include `labels` (0 when none)."""
+    total = 0.0
+    for line in text.splitlines():
+        found = re.fullmatch(rf"{name}(?:{{(.*)}})? (\S+)", line)
+        if found and all(f'{key}="{value}"' in (found.group(1) or "") for key, value in labels.items()):
+            total += float(found.group(2))
+    return total
+
+
+def app_log_lines():
+    """The JSON lines the app servers wrote (instance/stack/log/tawasul-app@<port>.log)."""
+    return [json.loads(line) for path in sorted(stack.LOG.glob("tawasul-app@*.log"))
+            for line in path.read_text().splitlines() if line.startswith("{")]
+
+
+def test_each_request_has_the_proxys_id_in_its_answer_and_its_log_line(people):
+    answer = Browser().get("/auth/login")
+    request_id = answer.headers["X-Request-ID"]
+    assert answer.status == 200 and re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id
+    wait_for("the request's log line", lambda: [line for line in app_log_lines()
+                                                 if line.get("request_id") == request_id
+                                                 and line.get("route") == "/auth/login" and line.get("status") == 200])
+
+
+def test_the_app_servers_metrics_count_the_walk(people):
+    """Both app servers' /metrics after the walk and the refused sign-ins (each sums its
+    own gunicorn workers); the two pages are kept in instance/stack/ for the operator."""
+    pages = [scrape(port) for port in stack.APP_PORTS]
+    (stack.STACK / "metrics-after-walk.txt").write_text("\n".join(pages))
+    total = lambda name, **labels: sum(metric(page, name, **labels) for page in pages)  # noqa: E731
+    assert total("tawasul_http_requests_total", endpoint="requests.confirm", status="303") >= 1  # filed
+    assert total("tawasul_http_requests_total", endpoint="staff.decide", status="303") == 1
+    assert total("tawasul_http_requests_total", endpoint="auth.login", status="422") == 10
+    assert total("tawasul_http_requests_total", endpoint="auth.login", status="429") == 1
+    assert total("tawasul_signin_refusals_total", reason="rate_limited") == 1
+    assert total("tawasul_sms_outbox_failed") == 0
+    assert metric(pages[0], "tawasul_database_up") == 1 and metric(pages[1], "tawasul_database_up") == 1
+
+
 # ------------------------------------------------------------------ an app server dies
 
 def app_server_pid(port):
