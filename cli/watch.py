@@ -11,18 +11,24 @@ from models import User, watch_pass
 from models.assignment import assign_waiting
 
 
-def one_pass():
+def one_pass(for_log=False):
     """Give out the requests that wait for an officer (an away ended by date, say),
     then tell who must be told: the lines that say what was done."""
     given = assign_waiting()
-    return ([f"{given} waiting requests given to officers."] if given else []) + report(*watch_pass())
+    return ([f"{given} waiting requests given to officers."] if given else []) + report(*watch_pass(), for_log)
 
 
-def report(told, unreachable, tomorrow):
-    """What a pass did, a line each."""
-    lines = [f"SMS to {t.user.username} ({t.at_risk} at risk, {t.overdue} overdue): {t.text}" for t in told]
-    lines += [f"{user.username} has requests to hear of but no mobile (flask staff mobile)." for user in unreachable]
-    lines += [f"{user.username} had today's SMS already: the rest goes in tomorrow's." for user in tomorrow]
+def report(told, unreachable, tomorrow, for_log=False):
+    """What a pass did, a line each: for the person at the console, names and the SMS's
+    text; for the log (web/logs.py), account ids and the text's length only."""
+    def who(user):
+        return f"account {user.id}" if for_log else user.username
+
+    def what(text):
+        return f"{len(text)} characters" if for_log else text
+    lines = [f"SMS to {who(t.user)} ({t.at_risk} at risk, {t.overdue} overdue): {what(t.text)}" for t in told]
+    lines += [f"{who(user)} has requests to hear of but no mobile (flask staff mobile)." for user in unreachable]
+    lines += [f"{who(user)} had today's SMS already: the rest goes in tomorrow's." for user in tomorrow]
     return lines
 
 
@@ -41,7 +47,7 @@ def watch(once):
     logger.setLevel(logging.INFO)
 
     def logged_pass(stopping):  # a stop finishes the pass under way
-        for line in one_pass():
+        for line in one_pass(for_log=True):
             logger.info("%s", line)
 
     run_until_stopped(logged_pass, float(current_app.config["WATCH_SECONDS"]), logger)

@@ -461,3 +461,15 @@ def test_the_watcher_runs_passes_until_stopped(app, resident, noura, runner, tim
             signal.signal(signum, handler)
     assert result.exit_code == 0, result.output
     assert waits == [1.0] and len(sms_to(NOURA_MOBILE)) == 1
+
+
+def test_the_watchers_log_names_accounts_by_id_and_keeps_no_sms_text():
+    """The running watcher's lines go to the JSON log (web/logs.py): no username, no SMS text."""
+    from types import SimpleNamespace
+
+    from cli.watch import report
+    officer = SimpleNamespace(id=7, username="huda.officer")
+    told = [SimpleNamespace(user=officer, at_risk=2, overdue=1, text="Tawasul: 2 requests at risk 123456789")]
+    logged = "\n".join(report(told, [officer], [officer], for_log=True))
+    assert "account 7" in logged and "huda" not in logged and "123456789" not in logged
+    assert "huda.officer" in "\n".join(report(told, [], []))  # the console's --once names them
